@@ -1,0 +1,31 @@
+// Lint rules: typescript-eslint's recommended type-aware set, plus the project's own
+// rule that pure decision modules stay free of I/O (see STYLE.md, "Pure core, thin shell").
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/results/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    files: ['**/*.js'],
+    extends: [tseslint.configs.disableTypeChecked],
+  },
+  {
+    // Decision modules import no I/O: they take a snapshot and return a result.
+    files: ['src/inventory/selector.ts', 'src/inventory/rules.ts', 'src/inventory/schema.ts', 'src/inventory/groups.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['node:fs*', 'node:net', 'node:child_process', 'node:http*', 'node:dns*'] }],
+    },
+  },
+);

@@ -1,0 +1,136 @@
+/**
+ * Cross-field rules: what the schema cannot see alone (references between sections, duplicates,
+ * addresses against the subnet). Pure: an inventory value in, findings out. Runs on a salvaged
+ * value when the schema found errors, so every problem is reported in one pass.
+ */
+import ipaddr from 'ipaddr.js';
+import { KNOWN_SERVICES, isKnownService } from '../services/known.js';
+import { didYouMean } from '../util/suggest.js';
+import type { FindingInput } from './findings.js';
+import { serverEntries } from './groups.js';
+import type { Inventory } from './schema.js';
+
+type Ip = ipaddr.IPv4 | ipaddr.IPv6;
+
+function parseIp(text: string | undefined): Ip | undefined {
+  if (text === undefined || !ipaddr.isValid(text)) return undefined;
+  const ip = ipaddr.parse(text);
+  return ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress() ? (ip as ipaddr.IPv6).toIPv4Address() : ip;
+}
+
+function compareIp(a: Ip, b: Ip): number {
+  const x = a.toByteArray();
+  const y = b.toByteArray();
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+function inSubnet(ip: Ip, subnet: [Ip, number]): boolean {
+  return ip.kind() === subnet[0].kind() && ip.match(subnet as [ipaddr.IPv4, number]);
+}
+
+export function checkRules(inventory: Inventory): FindingInput[] {
+  const findings: FindingInput[] = [];
+  const servers = serverEntries(inventory);
+  const serverNames = new Set(servers.map(([name]) => name));
+  const declared = Object.entries(inventory.services ?? {});
+  const customServices = new Set(declared.filter(([, def]) => def?.port !== undefined || def?.probe !== undefined).map(([name]) => name));
+  const serviceNames = new Set([...Object.keys(KNOWN_SERVICES), ...customServices]);
+  const serverHint = (name: string) => didYouMean(name, serverNames);
+
+  // Services named on servers must be known or declared.
+  for (const [name, server] of servers) {
+    server.services?.forEach((service, index) => {
+      if (serviceNames.has(service)) return;
+      findings.push({
+        severity: 'error', code: 'unknown-service', path: ['servers', name, 'services', index],
+        message: `unknown service "${service}"`, found: JSON.stringify(service), expected: 'a known service or one declared under services: with a port or probe',
+        hint: didYouMean(service, serviceNames),
+      });
+    });
+  }
+
+  // Service placement pins: names, primary and replicas.
+  for (const [service, def] of declared) {
+    if (!isKnownService(service) && !customServices.has(service)) {
+      findings.push({
+        severity: 'error', code: 'unknown-service', path: ['services', service],
+        message: `unknown service "${service}"`, expected: 'a known service, or a custom one with a port or probe',
+        hint: didYouMean(service, Object.keys(KNOWN_SERVICES)) ?? 'declare a custom service with `port:` or `probe:`',
+      });
+    }
+    if (!def) continue;
+    if (def.primary !== undefined && !serverNames.has(def.primary)) {
+      findings.push({ severity: 'error', code: 'unknown-server', path: ['services', service, 'primary'], message: `primary "${def.primary}" is not a server`, found: JSON.stringify(def.primary), expected: 'a name under servers:', hint: serverHint(def.primary) });
+    }
+    const seen = new Set<string>();
+    def.replicas?.forEach((replica, index) => {
+      const path = ['services', service, 'replicas', index];
+      if (replica === def.primary) findings.push({ severity: 'error', code: 'replica-is-primary', path, message: `replica "${replica}" is also the primary of ${service}`, expected: 'replicas on other servers than the primary' });
+      else if (!serverNames.has(replica)) findings.push({ severity: 'error', code: 'unknown-server', path, message: `replica "${replica}" is not a server`, found: JSON.stringify(replica), expected: 'a name under servers:', hint: serverHint(replica) });
+      if (seen.has(replica)) findings.push({ severity: 'error', code: 'duplicate-replica', path, message: `replica "${replica}" is listed twice` });
+      seen.add(replica);
+    });
+  }
+
+  // Duplicates across servers: host names, effective addresses, MAC addresses.
+  const firstSeen = new Map<string, string>();
+  const LABEL: Record<string, string> = { hostname: 'host name', address: 'address', mac: 'MAC address' };
+  const duplicate = (kind: string, key: string, name: string, path: (string | number)[], shown: string) => {
+    const previous = firstSeen.get(`${kind}\0${key}`);
+    if (previous === undefined) firstSeen.set(`${kind}\0${key}`, name);
+    else findings.push({ severity: 'error', code: `duplicate-${kind}`, path, message: `${LABEL[kind] ?? kind} ${shown} is already used by server "${previous}"` });
+  };
+  for (const [name, server] of servers) {
+    duplicate('hostname', server.hostname.toLowerCase(), name, ['servers', name, 'hostname'], JSON.stringify(server.hostname));
+    const address = server.address ?? server.hostname;
+    if (address.toLowerCase() !== server.hostname.toLowerCase() || parseIp(address)) {
+      const key = parseIp(address)?.toNormalizedString() ?? address.toLowerCase();
+      duplicate('address', key, name, ['servers', name, server.address !== undefined ? 'address' : 'hostname'], JSON.stringify(address));
+    }
+    if (server.mac_address !== undefined) duplicate('mac', server.mac_address.toLowerCase(), name, ['servers', name, 'mac_address'], server.mac_address);
+    // Storage mounts used twice on one server.
+    const mounts = new Map<string, number>();
+    server.storage?.forEach((device, index) => {
+      const mount = device.mount.replace(/\/+$/, '') || '/';
+      const first = mounts.get(mount);
+      if (first !== undefined) findings.push({ severity: 'error', code: 'duplicate-mount', path: ['servers', name, 'storage', index, 'mount'], message: `mount ${device.mount} is already used by storage[${first}] on this server` });
+      else mounts.set(mount, index);
+    });
+  }
+
+  findings.push(...networkRules(inventory, servers));
+  return findings;
+}
+
+function networkRules(inventory: Inventory, servers: ReturnType<typeof serverEntries>): FindingInput[] {
+  const findings: FindingInput[] = [];
+  const network = inventory.network;
+  if (network?.subnet === undefined || !ipaddr.isValidCIDR(network.subnet)) return findings;
+  const subnet = ipaddr.parseCIDR(network.subnet) as [Ip, number];
+  const outside = (text: string | undefined, path: (string | number)[], what: string) => {
+    const ip = parseIp(text);
+    if (ip && !inSubnet(ip, subnet)) {
+      findings.push({ severity: 'error', code: 'outside-subnet', path, message: `${what} ${text} is outside network.subnet ${network.subnet}`, found: text, expected: `an address in ${network.subnet}` });
+    }
+    return ip;
+  };
+  outside(network.gateway, ['network', 'gateway'], 'gateway');
+  const start = outside(network.dhcp_range?.start, ['network', 'dhcp_range', 'start'], 'DHCP range start');
+  const end = outside(network.dhcp_range?.end, ['network', 'dhcp_range', 'end'], 'DHCP range end');
+  if (start && end && start.kind() === end.kind() && compareIp(start, end) > 0) {
+    findings.push({ severity: 'error', code: 'dhcp-range-reversed', path: ['network', 'dhcp_range'], message: `DHCP range starts at ${network.dhcp_range?.start}, after its end ${network.dhcp_range?.end}` });
+  }
+  for (const [name, server] of servers) {
+    const field = server.address !== undefined ? 'address' : 'hostname';
+    const text = server.address ?? server.hostname;
+    const ip = outside(text, ['servers', name, field], `address`);
+    if (ip && start && end && ip.kind() === start.kind() && compareIp(ip, start) >= 0 && compareIp(ip, end) <= 0) {
+      findings.push({ severity: 'warning', code: 'address-in-dhcp-range', path: ['servers', name, field], message: `address ${text} lies inside the DHCP range; the DHCP server may hand it to another box`, hint: 'give the server a reservation or an address outside dhcp_range' });
+    }
+  }
+  return findings;
+}

@@ -1,0 +1,155 @@
+/**
+ * The inventory.yaml format: a strict superset of the original Cistern format (servers, network,
+ * services with primary/replicas, storage, monitoring). Everything Cistern adds is optional, so
+ * an original file validates unchanged. Objects are loose: keys we do not know are kept (and
+ * reported as warnings by `unknownKeys`), never dropped.
+ *
+ * The JSON Schema printed by `cistern inventory schema` is generated from this module.
+ */
+import { z } from 'zod';
+
+export const HARDWARE_TYPES = ['generic', 'raspberry-pi'] as const;
+export const ROLES = ['primary', 'secondary', 'storage'] as const;
+export const HARDWARE_PROFILES = ['auto', 'raspberry-pi', 'intel-quicksync', 'nvidia', 'amd-vaapi', 'generic'] as const;
+export const HEALTH_STATES = ['healthy', 'degraded', 'unreachable', 'down', 'unknown'] as const;
+
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
+// RFC 1123 host names (labels of letters, digits and hyphens) or IP literals.
+const HOST_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+const SIZE = /^\d+(\.\d+)?\s*([kmgtpe]i?b?|b)?$/i;
+/** Names of servers, groups, services and templates: used in selectors and file names. */
+export const NAME = /^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/i;
+
+const name = (what: string) =>
+  z.string().regex(NAME, { error: `a ${what} name: letters, digits, '.', '_' and '-', not starting or ending with punctuation` });
+
+export const ipAddress = z.union([z.ipv4(), z.ipv6()], { error: 'an IPv4 or IPv6 address' });
+export const cidr = z.union([z.cidrv4(), z.cidrv6()], { error: 'a network in CIDR form, like 192.168.1.0/24' });
+export const hostOrAddress = z.union([z.ipv4(), z.ipv6(), z.string().regex(HOST_NAME)], {
+  error: 'a host name (letters, digits, hyphens, dots) or an IP address',
+});
+export const macAddress = z.string().regex(MAC, { error: 'a MAC address: six hex pairs like aa:bb:cc:dd:ee:ff' });
+export const isoDate = z.union([z.iso.date(), z.iso.datetime({ offset: true, local: true })], {
+  error: 'a date (YYYY-MM-DD) or a date and time (YYYY-MM-DDThh:mm:ssZ)',
+});
+const timestamp = z.iso.datetime({ offset: true, error: 'an ISO 8601 timestamp like 2026-01-31T12:00:00Z' });
+const port = z.int().min(1).max(65535);
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+const vars = z.record(z.string(), z.unknown()).describe('Template variables');
+
+export const storageDeviceSchema = z.looseObject({
+  device: z.string().min(1),
+  mount: z.string().regex(/^\//, { error: 'an absolute mount path starting with /' }),
+  size: z.union([z.string().regex(SIZE, { error: 'a size like 500GB or 4TB' }), z.number().nonnegative()]).optional(),
+});
+
+const checkResultSchema = z.looseObject({
+  ok: z.boolean(),
+  detail: z.string().optional(),
+  ms: z.number().nonnegative().optional(),
+});
+
+export const statusSchema = z
+  .looseObject({
+    health: z.enum(HEALTH_STATES).optional(),
+    last_seen: timestamp.optional(),
+    last_check: z
+      .looseObject({
+        at: timestamp,
+        ok: z.boolean(),
+        rtt_ms: z.number().nonnegative().nullable().optional(),
+        checks: z.record(z.string(), checkResultSchema).optional(),
+      })
+      .optional(),
+    facts: z.record(z.string(), z.unknown()).optional(),
+  })
+  .describe('Machine-owned: written by Cistern. Edits by hand are overwritten.');
+
+export const serverSchema = z.looseObject({
+  hostname: hostOrAddress,
+  mac_address: macAddress.optional(),
+  hardware_type: z.enum(HARDWARE_TYPES).optional(),
+  role: z.enum(ROLES).optional(),
+  location: z.string().optional(),
+  storage: z.array(storageDeviceSchema).optional(),
+  services: z.array(z.string()).optional(),
+  notes: z.string().nullable().optional(),
+  deployed: z.union([z.boolean(), isoDate]).nullable().optional(),
+  last_updated: isoDate.nullable().optional(),
+  // Cistern additions
+  address: hostOrAddress.optional().describe('Where Cistern reaches the server; defaults to hostname'),
+  ssh: z.looseObject({ user: z.string().min(1).optional(), port: port.optional() }).optional(),
+  tags: z.array(name('tag')).optional(),
+  labels: z.record(z.string(), scalar).optional(),
+  hardware_profile: z.enum(HARDWARE_PROFILES).optional().describe('auto (the default) detects from facts'),
+  vars: vars.optional(),
+  status: statusSchema.optional(),
+});
+
+export const networkSchema = z.looseObject({
+  subnet: cidr.optional(),
+  gateway: ipAddress.optional(),
+  dns: z.array(ipAddress).optional(),
+  dhcp_range: z.looseObject({ start: ipAddress, end: ipAddress }).optional(),
+});
+
+export const serviceEntrySchema = z.looseObject({
+  primary: z.string().optional(),
+  replicas: z.array(z.string()).optional(),
+  port: port.optional().describe('Declares a custom service when the name is not in the catalog'),
+  probe: z.unknown().optional(),
+});
+
+export const storageSchema = z.looseObject({
+  media_root: z.string().optional(),
+  backup_locations: z.array(z.union([z.string(), z.record(z.string(), z.unknown())])).optional(),
+  replication: z.unknown().optional(),
+});
+
+export const monitoringSchema = z.looseObject({
+  prometheus_port: port.optional(),
+  grafana_port: port.optional(),
+  loki_port: port.optional(),
+  alertmanager_port: port.optional(),
+});
+
+export const groupSchema = z.looseObject({
+  description: z.string().optional(),
+  members: z.array(z.string()).optional().describe('Server names'),
+  selector: z.string().optional().describe('A selector, as with --on'),
+  vars: vars.optional(),
+  priority: z.int().optional().describe('Higher wins when groups set the same variable (default 0)'),
+});
+
+export const templateSchema = z.union([
+  z.string(),
+  z.looseObject({ description: z.string().optional(), text: z.string() }),
+]);
+
+export const inventorySchema = z.looseObject({
+  servers: z.record(name('server'), serverSchema.nullable()).optional(),
+  network: networkSchema.optional(),
+  services: z.record(name('service'), serviceEntrySchema.nullable()).optional(),
+  storage: storageSchema.optional(),
+  monitoring: monitoringSchema.optional(),
+  groups: z.record(name('group'), groupSchema.nullable()).optional(),
+  vars: vars.optional().describe('Fleet-wide template variables'),
+  templates: z.record(name('template'), templateSchema).optional(),
+});
+
+export type Inventory = z.infer<typeof inventorySchema>;
+export type Server = z.infer<typeof serverSchema>;
+export type ServerStatus = z.infer<typeof statusSchema>;
+export type Group = z.infer<typeof groupSchema>;
+export type ServiceEntry = z.infer<typeof serviceEntrySchema>;
+
+/** The JSON Schema (draft 2020-12) for editors such as yaml-language-server. */
+export function inventoryJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(inventorySchema, { target: 'draft-2020-12', unrepresentable: 'any', io: 'input' });
+  return {
+    ...schema,
+    $id: 'https://cistern.dev/schema/inventory.json',
+    title: 'Cistern inventory',
+    description: 'inventory.yaml: the fleet\'s servers, network, services, storage, monitoring, groups and templates',
+  };
+}
