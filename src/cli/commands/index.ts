@@ -1,0 +1,22 @@
+/** Every command group and command of the CLI, in the order `--help` lists them. */
+import type { CommandDef, GroupDef } from '../command.js';
+import { addCommand } from './inventory/add.js';
+import { groupsCommand } from './inventory/groups.js';
+import { SELECTOR_HELP } from './inventory/help.js';
+import { listCommand } from './inventory/list.js';
+import { removeCommand } from './inventory/remove.js';
+import { renderCommand } from './inventory/render.js';
+import { schemaCommand } from './inventory/schema.js';
+import { setCommand } from './inventory/set.js';
+import { showCommand } from './inventory/show.js';
+import { tagAddCommand, untagCommand } from './inventory/tag.js';
+import { validateCommand } from './inventory/validate.js';
+
+export const groups: GroupDef[] = [
+  { path: ['inventory'], summary: 'read, check and edit inventory.yaml', help: SELECTOR_HELP },
+];
+
+export const commands = [
+  listCommand, showCommand, addCommand, removeCommand, setCommand, tagAddCommand, untagCommand,
+  groupsCommand, validateCommand, schemaCommand, renderCommand,
+] as unknown as CommandDef<never>[];

@@ -1,0 +1,5 @@
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+/** The package version, read from package.json (one folder above src/ and dist/). */
+export const VERSION: string = (require('../package.json') as { version: string }).version;
