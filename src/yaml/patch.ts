@@ -81,13 +81,22 @@ class Patcher {
   /** Replaces a value whose shape changed, or any flow collection or scalar. */
   replace(node: Node | null, value: unknown, pair: Pair | null): void {
     const range = node?.range;
-    const blockValue = isCollection(value) && !isEmptyCollection(value) && !(node && (isMap(node) || isSeq(node)) && node.flow);
-    if (!blockValue) {
+    const oldIsBlock = (isMap(node) || isSeq(node)) && !node.flow;
+    const newIsBlock = isCollection(value) && !isEmptyCollection(value) && !((isMap(node) || isSeq(node)) && node.flow);
+    if (!newIsBlock) {
       if (!range) throw new Error('yaml patch: value without a source range');
-      const before = this.text[range[0] - 1];
-      const pad = range[0] === range[1] && before === ':' ? ' ' : '';
-      const end = isCollection(value) || !isMap(node) && !isSeq(node) ? range[1] : this.trimTrailingNewline(range);
-      this.splices.push({ start: range[0], end, text: pad + this.renderInline(value, node) + (end < range[1] ? '\n' : '') });
+      const inline = this.renderInline(value, node);
+      if (oldIsBlock && pair && (pair.key as Node | null)?.range) {
+        // `key:` + block below becomes `key: value` on one line.
+        const colon = this.text.indexOf(':', (pair.key as Node).range?.[1]);
+        this.splices.push({ start: colon + 1, end: this.trimTrailingNewline(range), text: ` ${inline}` });
+      } else if (oldIsBlock) {
+        this.splices.push({ start: range[0], end: this.trimTrailingNewline(range), text: inline });
+      } else {
+        const pad = range[0] === range[1] && this.text[range[0] - 1] === ':' ? ' ' : '';
+        // A block scalar's range includes its last newline, which the next line needs.
+        this.splices.push({ start: range[0], end: this.trimTrailingNewline(range), text: pad + inline });
+      }
       return;
     }
     if (pair && isScalar(pair.key) && pair.key.range) {
@@ -134,7 +143,20 @@ class Patcher {
       this.splices.push({ start: keyRange[0], end: nextStart ?? end, text: '' });
       return;
     }
-    this.splices.push({ start: this.commentsAbove(lineStart), end, text: '' });
+    this.splices.push({ start: this.commentsAbove(lineStart), end: this.commentsBelow(end, this.column(keyRange[0])), text: '' });
+  }
+
+  /** Comment lines right after an entry, indented deeper than its key, belong to it too. */
+  commentsBelow(end: number, keyColumn: number): number {
+    let at = end;
+    while (at < this.text.length) {
+      const next = this.afterLine(at + 1);
+      const line = this.text.slice(at, next).replace(/\n$/, '');
+      const indent = /^ */.exec(line)?.[0].length ?? 0;
+      if (!/^ *#/.test(line) || indent <= keyColumn) break;
+      at = next;
+    }
+    return at;
   }
 
   /** Comment lines directly above a line at the same indentation belong to the removed entry. */
@@ -164,7 +186,7 @@ class Patcher {
     for (let i = shared; i < oldValue.length; i++) this.deleteItem(items[i] ?? null);
     if (newValue.length > shared) {
       const firstItem = items[0]?.range?.[0] ?? node.range?.[0] ?? 0;
-      const dash = this.text.lastIndexOf('-', firstItem);
+      const dash = this.text.lastIndexOf('-', firstItem - 1);
       const column = this.column(dash);
       const at = this.afterLine(node.range?.[1] ?? this.text.length);
       this.insert(at, this.render(newValue.slice(shared), column).replace(/^/, ' '.repeat(column)));
