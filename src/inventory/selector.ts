@@ -50,7 +50,7 @@ export interface SelectableServer {
   labels: Readonly<Record<string, string>>;
 }
 
-const GLOB_CHARS = /^[A-Za-z0-9._\-*?[\]{}!/:@+]+$/;
+const GLOB_CHARS = /^[A-Za-z0-9._\-*?[\]{}!/:@+,]+$/;
 const NAME_CHARS = /^[A-Za-z0-9._-]+$/;
 
 function fail(source: string, start: number, end: number, reason: string, hint?: string): never {
@@ -67,11 +67,28 @@ function glob(pattern: string): (value: string) => boolean {
   return picomatch(pattern, { dot: true });
 }
 
+/** Splits at commas outside `{...}` and `[...]`, so `role={primary,storage}` stays one term. */
+function splitTerms(source: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const char of source) {
+    if (char === '{' || char === '[') depth++;
+    else if ((char === '}' || char === ']') && depth > 0) depth--;
+    if (char === ',' && depth === 0) {
+      parts.push(current);
+      current = '';
+    } else current += char;
+  }
+  parts.push(current);
+  return parts;
+}
+
 export function parseSelector(source: string): Selector {
   const terms: Term[] = [];
   if (source.trim() === '') fail(source, 0, source.length, 'the selector is empty');
   let offset = 0;
-  for (const raw of source.split(',')) {
+  for (const raw of splitTerms(source)) {
     const leading = raw.length - raw.trimStart().length;
     const text = raw.trim();
     const start = offset + leading;
