@@ -127,7 +127,10 @@ class Patcher {
     if (added.length === 0) return;
     const first = pairs[0]?.key as Node | undefined;
     const column = first?.range ? this.column(first.range[0]) : 0;
-    const at = this.afterLine(node.range?.[1] ?? this.text.length);
+    // After the last entry and the comments that belong to it, before any blank lines.
+    const last = pairs.at(-1);
+    const lastEnd = (last?.value as Node | null)?.range?.[1] ?? (last?.key as Node | null)?.range?.[1] ?? node.range?.[1] ?? this.text.length;
+    const at = this.commentsBelow(this.afterLine(lastEnd), column);
     this.insert(at, this.render(Object.fromEntries(added.map((key) => [key, newValue[key]])), column).replace(/^/, ' '.repeat(column)));
   }
 
