@@ -52,6 +52,15 @@ function invalidError(analysis: Analysis, code: 'E_INVENTORY_INVALID' | 'E_INVEN
   });
 }
 
+/**
+ * Failpoint for tests of the lock and of crash safety: `CISTERN_FAILPOINT_EDIT_DELAY_MS` holds
+ * an edit between read and write, widening the window in which another writer or a kill lands.
+ */
+async function failpointDelay(): Promise<void> {
+  const ms = Number(process.env.CISTERN_FAILPOINT_EDIT_DELAY_MS ?? 0);
+  if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 export type Mutation = (data: Record<string, unknown>, current: Analysis) => void | Promise<void>;
 
 export interface EditResult {
@@ -94,6 +103,7 @@ export async function editInventory(file: string, mutate: Mutation, options: Edi
       throw invalidError(current, 'E_INVENTORY_INVALID', `${file} cannot be parsed, so it cannot be edited`);
     }
     await mutate(data, current);
+    await failpointDelay();
     const text = patchYaml(current.text, current.doc, data);
     if (text === current.text) return { changed: false, analysis: current };
     const next = analyze(text, file);
