@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { parseDocument, stringify } from 'yaml';
 import { ORIGINAL_FORMAT, RICHLY_COMMENTED, generateInventory } from '../testing/fixtures.js';
-import { analyze } from './analyze.js';
+import { analyze, fastParse } from './analyze.js';
 import type { Finding } from './findings.js';
 
 const BASE = `servers:
@@ -67,6 +69,11 @@ describe('analyze', () => {
     expect(f.line).toBe(line);
     expect(f.severity).toBe('error');
     expect(result.ok).toBe(false);
+  });
+
+  it('allows boxes behind one address when their SSH ports differ', () => {
+    const text = BASE.replace('    hostname: 192.168.1.11\n', '    hostname: rivers.lan\n    address: 192.168.1.10\n    ssh: {port: 2222}\n');
+    expect(analyze(text, 'inv.yaml').ok).toBe(true);
   });
 
   it('finds a duplicate MAC address and names the first owner', () => {
@@ -179,5 +186,31 @@ services:
 
   it('requires the document to be a map', () => {
     expect(analyze('- a\n- b\n', 'i.yaml').ok).toBe(false);
+  });
+});
+
+describe('the fast parser agrees with the Document', () => {
+  const documentValue = (text: string) => parseDocument(text, { uniqueKeys: true }).toJS({ maxAliasCount: 1000 });
+
+  it('on every fixture', () => {
+    for (const text of [ORIGINAL_FORMAT, RICHLY_COMMENTED, generateInventory({ servers: 20 })]) {
+      expect(fastParse(text)?.value).toEqual(documentValue(text));
+    }
+  });
+
+  it('on YAML 1.2 core scalars that older schemas read differently', () => {
+    const text = 'a: yes\nb: 0o17\nc: 2024-01-15\nd: .inf\ne: ~\nf: 0x1F\ng: "1e3"\nh: 1e3\ni: on\nj: 012\nk: [1, "2", true]\n';
+    expect(fastParse(text)?.value).toEqual(documentValue(text));
+  });
+
+  it('on any data the yaml library writes', () => {
+    const leaf = fc.oneof(fc.string(), fc.integer(), fc.double({ noNaN: true }), fc.boolean(), fc.constant(null));
+    const tree = fc.letrec((tie) => ({
+      node: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('node'), { maxLength: 4 }), fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), tie('node'), { maxKeys: 4, noNullPrototype: true })),
+    })).node;
+    fc.assert(fc.property(fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), tree, { noNullPrototype: true }), (value) => {
+      const text = stringify(value);
+      expect(fastParse(text)?.value).toEqual(documentValue(text));
+    }), { numRuns: 500 });
   });
 });

@@ -1,7 +1,13 @@
 /**
  * Validation in steps — YAML syntax, schema, unknown keys, cross-field rules, groups, templates —
  * collecting every finding with its file:line:column. Pure: takes the text, touches no disk.
+ *
+ * Speed: the `yaml` library's Document (comments, node ranges) costs about ten times what a
+ * plain parse does, so a file is first read with js-yaml's YAML 1.2 core schema — the same
+ * schema the Document uses — and the Document is built only when it is needed: to place
+ * findings on lines, to report syntax errors, and for edits.
  */
+import jsyaml from 'js-yaml';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { hasErrors, sortFindings, type FieldPath, type Finding, type FindingInput } from './findings.js';
 import { resolveGroups } from './groups.js';
@@ -10,12 +16,32 @@ import type { Inventory } from './schema.js';
 import { checkSchema, unknownKeys } from './schema-findings.js';
 import { checkTemplates } from './templates.js';
 
+export interface ParsedDocument { doc: Document.Parsed }
+
+/** 1-based line and column of an offset; built once per text, far cheaper than a LineCounter. */
+export function lineIndex(text: string): (offset: number) => { line: number; col: number } {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return (offset) => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((starts[mid] ?? 0) <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, col: offset - (starts[lo] ?? 0) + 1 };
+  };
+}
+
 export interface Analysis {
   file: string;
   text: string;
-  doc: Document.Parsed;
-  lineCounter: LineCounter;
-  /** The file as plain data, unknown keys included: the base for edits. */
+  /** The comment-preserving Document, built on first use. */
+  document(): ParsedDocument;
+  /** The file parses as YAML (findings may still hold schema or rule errors). */
+  parsed: boolean;
+  /** The file as plain data, unknown keys included (undefined when it does not parse). */
   raw: unknown;
   /** The typed value (salvaged when there were schema errors). */
   inventory: Inventory;
@@ -23,15 +49,60 @@ export interface Analysis {
   ok: boolean;
 }
 
-export function parseYaml(text: string): { doc: Document.Parsed; lineCounter: LineCounter } {
-  const lineCounter = new LineCounter();
-  // YAML 1.2 core schema: dates stay strings, `yes`/`no` stay strings, as in the original tools.
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true, keepSourceTokens: false, uniqueKeys: true, strict: true });
-  return { doc, lineCounter };
+/**
+ * The Document of `text`. YAML 1.2 core schema: dates and `yes`/`no` stay strings. The library's
+ * duplicate-key check is quadratic in a map's size; it is skipped (`knownUnique`) when the fast
+ * parser, which refuses duplicate keys, has already read the text.
+ */
+export function parseYaml(text: string, knownUnique = false): ParsedDocument {
+  // A LineCounter only for syntax errors' positions; findings use lineIndex.
+  const lineCounter = knownUnique ? undefined : new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: !knownUnique, keepSourceTokens: false, uniqueKeys: !knownUnique, strict: true });
+  return { doc };
+}
+
+/** Plain data through the fast parser, or undefined when it finds any syntax problem. */
+export function fastParse(text: string): { value: unknown } | undefined {
+  try {
+    return { value: jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA, json: false }) };
+  } catch {
+    return undefined;
+  }
+}
+
+function memo<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= make());
 }
 
 export function analyze(text: string, file: string): Analysis {
-  const { doc, lineCounter } = parseYaml(text);
+  const fast = fastParse(text);
+  if (!fast) return analyzeWithDocument(text, file);
+  const document = memo(() => parseYaml(text, true));
+  const checks = check(fast.value);
+  const position = checks.inputs.length > 0 ? lineIndex(text) : undefined;
+  const findings = checks.inputs.map((input) => locate(input, document().doc, position ?? lineIndex(text), file));
+  sortFindings(findings);
+  return { file, text, document, parsed: true, raw: fast.value, inventory: checks.inventory, findings, ok: !hasErrors(findings) };
+}
+
+function check(raw: unknown): { inventory: Inventory; inputs: FindingInput[] } {
+  const schema = checkSchema(raw);
+  const resolution = resolveGroups(schema.value);
+  const inputs: FindingInput[] = [
+    ...schema.findings,
+    ...unknownKeys(raw),
+    ...checkRules(schema.value).filter((f) => !mentionsDropped(f, schema.droppedServers)),
+    ...resolution.findings,
+    ...checkTemplates(schema.value),
+  ];
+  return { inventory: schema.value, inputs };
+}
+
+/** The slow path, for files the fast parser refuses: the Document reports what is wrong. */
+function analyzeWithDocument(text: string, file: string): Analysis {
+  const { doc } = parseYaml(text);
+  const position = lineIndex(text);
   const findings: Finding[] = [];
   for (const error of [...doc.errors, ...doc.warnings]) {
     const [pos] = error.linePos ?? [];
@@ -51,20 +122,12 @@ export function analyze(text: string, file: string): Analysis {
       column: pos?.col,
     });
   }
-  const syntaxBroken = doc.errors.some((e) => e.code !== 'DUPLICATE_KEY');
-  const raw: unknown = syntaxBroken ? undefined : doc.toJS({ maxAliasCount: 1000 });
-  const schema = checkSchema(raw);
-  const resolution = resolveGroups(schema.value);
-  const inputs: FindingInput[] = [
-    ...schema.findings,
-    ...unknownKeys(raw),
-    ...checkRules(schema.value).filter((f) => !mentionsDropped(f, schema.droppedServers)),
-    ...resolution.findings,
-    ...checkTemplates(schema.value),
-  ];
-  for (const input of inputs) findings.push(locate(input, doc, lineCounter, file));
+  const parsed = !doc.errors.some((e) => e.code !== 'DUPLICATE_KEY');
+  const raw: unknown = parsed ? doc.toJS({ maxAliasCount: 1000 }) : undefined;
+  const checks = check(raw);
+  for (const input of checks.inputs) findings.push(locate(input, doc, position, file));
   sortFindings(findings);
-  return { file, text, doc, lineCounter, raw, inventory: schema.value, findings, ok: !hasErrors(findings) };
+  return { file, text, document: () => ({ doc }), parsed, raw, inventory: checks.inventory, findings, ok: !hasErrors(findings) };
 }
 
 function mentionsDropped(finding: FindingInput, dropped: ReadonlySet<string>): boolean {
@@ -94,10 +157,10 @@ export function nodeAt(doc: Document, path: FieldPath, key = false): Node | unde
   return last;
 }
 
-function locate(input: FindingInput, doc: Document, lineCounter: LineCounter, file: string): Finding {
+function locate(input: FindingInput, doc: Document, position: ReturnType<typeof lineIndex>, file: string): Finding {
   const node = nodeAt(doc, input.path, input.code === 'unknown-key' || input.code === 'invalid-name');
   const offset = node?.range?.[0];
   if (offset === undefined) return { ...input, file, line: 1, column: 1 };
-  const { line, col } = lineCounter.linePos(offset);
+  const { line, col } = position(offset);
   return { ...input, file, line, column: col };
 }

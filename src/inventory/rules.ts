@@ -86,10 +86,12 @@ export function checkRules(inventory: Inventory): FindingInput[] {
   };
   for (const [name, server] of servers) {
     duplicate('hostname', server.hostname.toLowerCase(), name, ['servers', name, 'hostname'], JSON.stringify(server.hostname));
+    // Boxes behind one NAT share an address and differ by SSH port: the pair must be unique.
     const address = server.address ?? server.hostname;
     if (address.toLowerCase() !== server.hostname.toLowerCase() || parseIp(address)) {
-      const key = parseIp(address)?.toNormalizedString() ?? address.toLowerCase();
-      duplicate('address', key, name, ['servers', name, server.address !== undefined ? 'address' : 'hostname'], JSON.stringify(address));
+      const key = `${parseIp(address)?.toNormalizedString() ?? address.toLowerCase()} port ${server.ssh?.port ?? 22}`;
+      const shown = server.ssh?.port === undefined ? JSON.stringify(address) : `${JSON.stringify(address)} with SSH port ${server.ssh.port}`;
+      duplicate('address', key, name, ['servers', name, server.address !== undefined ? 'address' : 'hostname'], shown);
     }
     if (server.mac_address !== undefined) duplicate('mac', server.mac_address.toLowerCase(), name, ['servers', name, 'mac_address'], server.mac_address);
     // Storage mounts used twice on one server.

@@ -98,13 +98,11 @@ export async function withInventoryLock<T>(file: string, work: () => Promise<T>,
 export async function editInventory(file: string, mutate: Mutation, options: EditOptions = {}): Promise<EditResult> {
   return withInventoryLock(file, async () => {
     const current = analyze(await readText(file), file);
+    if (!current.parsed) throw invalidError(current, 'E_INVENTORY_INVALID', `${file} cannot be parsed, so it cannot be edited`);
     const data = structuredClone((current.raw ?? {}) as Record<string, unknown>);
-    if (current.doc.errors.some((e) => e.code !== 'DUPLICATE_KEY') || current.raw === undefined) {
-      throw invalidError(current, 'E_INVENTORY_INVALID', `${file} cannot be parsed, so it cannot be edited`);
-    }
     await mutate(data, current);
     await failpointDelay();
-    const text = patchYaml(current.text, current.doc, data);
+    const text = patchYaml(current.text, data, { current: current.raw, document: () => current.document().doc });
     if (text === current.text) return { changed: false, analysis: current };
     const next = analyze(text, file);
     if (!next.ok) throw invalidError(next, 'E_INVENTORY_UNCHANGED_INVALID', `the change would leave ${file} invalid, so nothing was written`);

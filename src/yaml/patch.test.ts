@@ -1,16 +1,19 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { RICHLY_COMMENTED } from '../testing/fixtures.js';
 import { patchYaml } from './patch.js';
 
 type Data = Record<string, any>;
 
+// Every test runs twice: patching windows around the changes, and patching the whole Document.
+let windows = true;
+
 function edit(text: string, change: (data: Data) => void): string {
   const doc = parseDocument(text);
   const data = doc.toJS() as Data;
   change(data);
-  return patchYaml(text, doc, data);
+  return patchYaml(text, data, { document: () => doc, windows });
 }
 
 /** Asserts that `after` is `before` with exactly `oldText` (first match after `anchor`) replaced. */
@@ -20,7 +23,9 @@ function expectOnlyReplaced(before: string, after: string, anchor: string, oldTe
   expect(after).toBe(before.slice(0, at) + newText + before.slice(at + oldText.length));
 }
 
-describe('patchYaml on a richly commented file', () => {
+describe.each([['windows', true], ['whole document', false]])('patchYaml (%s) on a richly commented file', (_mode, useWindows) => {
+  beforeEach(() => { windows = useWindows; });
+
   it('leaves the file byte for byte unchanged when nothing changes', () => {
     expect(edit(RICHLY_COMMENTED, () => {})).toBe(RICHLY_COMMENTED);
   });
@@ -108,8 +113,7 @@ describe('patchYaml on a richly commented file', () => {
 
   it('fills an empty document', () => {
     expect(edit('# only a comment\n', (d) => { Object.assign(d ?? {}, {}); })).toBe('# only a comment\n');
-    const doc = parseDocument('# only a comment\n');
-    expect(patchYaml('# only a comment\n', doc, { servers: {} })).toBe('# only a comment\nservers: {}\n');
+    expect(patchYaml('# only a comment\n', { servers: {} }, { windows })).toBe('# only a comment\nservers: {}\n');
   });
 
   it('removes the first key of a map that is a sequence item', () => {
@@ -118,7 +122,7 @@ describe('patchYaml on a richly commented file', () => {
   });
 });
 
-describe('patchYaml properties', () => {
+describe.each([['windows', true], ['whole document', false]])('patchYaml (%s) properties', (_mode, useWindows) => {
   const keyArb = fc.constantFrom('alpha', 'beta', 'gamma', 'delta', 'status');
   const scalarArb = fc.oneof(fc.string({ maxLength: 12 }), fc.integer(), fc.boolean(), fc.constant(null), fc.constantFrom('yes', '1.0', 'a: b', '#x', "it's", '- item', '', '  pad '));
   const valueArb = fc.oneof(scalarArb, fc.array(scalarArb, { maxLength: 3 }), fc.dictionary(keyArb, scalarArb, { maxKeys: 3, noNullPrototype: true }));
@@ -142,7 +146,7 @@ describe('patchYaml properties', () => {
           if (op.kind === 'set') server[op.key] = op.value;
           else if (op.kind === 'delete') delete server[op.key];
           else if (Array.isArray(server.services)) server.services.push(op.value);
-          const out = patchYaml(text, doc, data);
+          const out = patchYaml(text, data, { document: () => doc, windows: useWindows });
           expect(parseDocument(out).toJS()).toEqual(data);
           text = out;
         }

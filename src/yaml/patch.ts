@@ -9,6 +9,8 @@
  * silently wrong file.
  */
 import { isDeepStrictEqual } from 'node:util';
+import jsyaml from 'js-yaml';
+import { changeWindows } from './window.js';
 import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, Scalar, stringify, type Document, type Node, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
 
 interface Splice { start: number; end: number; text: string }
@@ -45,7 +47,7 @@ class Patcher {
   }
 
   render(value: unknown, column: number): string {
-    const out = stringify(value, { indent: this.style.indent, indentSeq: this.style.indentSeq, lineWidth: 0, minContentWidth: 0 });
+    const out = stringify(value, { indent: this.style.indent, indentSeq: this.style.indentSeq, lineWidth: 0, minContentWidth: 0, aliasDuplicateObjects: false });
     const pad = ' '.repeat(column);
     return out.replace(/\n$/, '').split('\n').map((line, i) => (i === 0 || line === '' ? line : pad + line)).join('\n') + '\n';
   }
@@ -53,7 +55,7 @@ class Patcher {
   renderInline(value: unknown, node?: Node | null): string {
     if (isEmptyCollection(value)) return Array.isArray(value) ? '[]' : '{}';
     if (isCollection(value)) {
-      const out = stringify(value, { collectionStyle: 'flow', lineWidth: 0 }).trim();
+      const out = stringify(value, { collectionStyle: 'flow', lineWidth: 0, aliasDuplicateObjects: false }).trim();
       return out.replace(/^([[{]) (.*) ([\]}])$/s, '$1$2$3');
     }
     if (typeof value === 'string') {
@@ -258,24 +260,84 @@ export function applySplices(text: string, splices: Splice[]): string {
   return out;
 }
 
-/**
- * The text of `doc` (parsed from `text`) changed to hold `next`, touching only what differs.
- * Throws a plain Error (a bug) if the result would not read back as `next`.
- */
-export function patchYaml(text: string, doc: Document, next: unknown): string {
-  const current: unknown = doc.toJS({ maxAliasCount: 1000 });
-  if (isDeepStrictEqual(current, next)) return text;
-  let out: string;
+export interface PatchOptions {
+  /** The data `text` holds now, when the caller has it (saves a parse). */
+  current?: unknown;
+  /** The Document of `text`, when the caller has it or can make it. */
+  document?: () => Document;
+  /** Patch windows around the changes (default) or always the whole Document. */
+  windows?: boolean;
+}
+
+function patchDocument(text: string, doc: Document, current: unknown, next: unknown, style?: Style): string {
   if (doc.contents === null || doc.contents === undefined) {
-    out = (text === '' || text.endsWith('\n') ? text : `${text}\n`) + stringify(next, { lineWidth: 0 });
-  } else {
-    const patcher = new Patcher(text, detectStyle(doc, text));
-    patcher.diff(doc.contents as Node, current, next, null);
-    out = applySplices(text, patcher.splices);
+    return (text === '' || text.endsWith('\n') ? text : `${text}\n`) + stringify(next, { lineWidth: 0, aliasDuplicateObjects: false });
   }
-  const check = parseDocument(out, { uniqueKeys: true });
-  if (check.errors.length > 0 || !isDeepStrictEqual(check.toJS({ maxAliasCount: 1000 }), next)) {
-    throw new Error(`yaml patch: the edited text does not read back as intended${check.errors[0] ? `: ${check.errors[0].message}` : ''}`);
+  const patcher = new Patcher(text, style ?? detectStyle(doc, text));
+  patcher.diff(doc.contents as Node, current, next, null);
+  return applySplices(text, patcher.splices);
+}
+
+function patchWindows(text: string, current: unknown, next: unknown): string | undefined {
+  const windows = changeWindows(text, current, next);
+  if (!windows) return undefined;
+  const style = detectStyleFromText(text);
+  const splices: Splice[] = [];
+  for (const w of windows) {
+    const doc = parseDocument(w.text, { uniqueKeys: false });
+    if (doc.errors.length > 0 || !isDeepStrictEqual(doc.toJS({ maxAliasCount: 1000 }), w.before)) return undefined;
+    splices.push({ start: w.start, end: w.end, text: patchDocument(w.text, doc, w.before, w.after, style) });
   }
+  return applySplices(text, splices);
+}
+
+/**
+ * `text` changed to hold `next`, touching only the bytes of what differs. Throws a plain Error
+ * (a bug) if the result would not read back as `next`.
+ */
+export function patchYaml(text: string, next: unknown, options: PatchOptions = {}): string {
+  const document = options.document ?? (() => parseDocument(text, { uniqueKeys: false }));
+  const current: unknown = options.current !== undefined ? options.current : document().toJS({ maxAliasCount: 1000 });
+  if (isDeepStrictEqual(current, next)) return text;
+  if (options.windows !== false) {
+    const out = patchWindows(text, current, next);
+    if (out !== undefined && readsBackAs(out, next)) return out;
+  }
+  const out = patchDocument(text, document(), current, next);
+  if (!readsBackAs(out, next)) throw new Error('yaml patch: the edited text does not read back as intended');
   return out;
+}
+
+/** Indentation step and sequence style read from the text, for windows that show too little. */
+export function detectStyleFromText(text: string): Style {
+  const style: Style = { indent: 2, indentSeq: true };
+  const lines = text.split('\n', 2000);
+  let indentFound = false;
+  let seqFound = false;
+  for (let i = 0; i < lines.length - 1 && !(indentFound && seqFound); i++) {
+    const line = lines[i] as string;
+    if (!/^ *[^\s#-][^#]*:\s*(#.*)?$/.test(line)) continue;
+    const indent = line.length - line.trimStart().length;
+    const next = lines.slice(i + 1).find((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
+    if (next === undefined) continue;
+    const nextIndent = next.length - next.trimStart().length;
+    if (next.trimStart().startsWith('- ') || next.trim() === '-') {
+      if (!seqFound) { style.indentSeq = nextIndent > indent; seqFound = true; }
+    } else if (!indentFound && nextIndent > indent) {
+      style.indent = nextIndent - indent;
+      indentFound = true;
+    }
+  }
+  return style;
+}
+
+/** Read-back check with the fast parser (same YAML 1.2 core schema); the Document on doubt. */
+function readsBackAs(text: string, expected: unknown): boolean {
+  try {
+    if (isDeepStrictEqual(jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA }), expected)) return true;
+  } catch {
+    // fall through to the authoritative parser
+  }
+  const check = parseDocument(text, { uniqueKeys: true });
+  return check.errors.length === 0 && isDeepStrictEqual(check.toJS({ maxAliasCount: 1000 }), expected);
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Analysis } from '../../../inventory/analyze.js';
-import { checkConnectivity, type ConnectivityResult } from '../../../inventory/connectivity.js';
+import { checkConnectivity, type CheckResult, type ConnectivityResult } from '../../../inventory/connectivity.js';
 import { formatFinding, type Finding } from '../../../inventory/findings.js';
 import { selectServers } from '../../../inventory/groups.js';
 import { editInventory, loadInventory } from '../../../inventory/store.js';
@@ -26,12 +26,13 @@ function renderFinding(f: Finding, ctx: CommandContext): string {
 }
 
 function renderConnectivity(results: readonly ConnectivityResult[], ctx: CommandContext): string {
-  const mark = (ok: boolean, detail: string) => (ok ? paint(ctx, 'green', 'ok') : paint(ctx, 'red', `FAIL ${detail}`));
+  const mark = (check: CheckResult) => (check.ok ? paint(ctx, 'green', 'ok') : check.skipped ? paint(ctx, 'dim', 'skipped') : paint(ctx, 'red', `FAIL ${check.detail}`));
+  const hostPort = (r: ConnectivityResult) => (r.address.includes(':') ? `[${r.address}]:${r.port}` : `${r.address}:${r.port}`);
   return table(
     ['SERVER', 'ADDRESS', 'RESOLVE', 'TCP', 'SSH', 'RTT'],
     results.map((r) => [
-      r.name, `${r.address}:${r.port}`, mark(r.checks.resolve.ok, r.checks.resolve.detail), mark(r.checks.tcp.ok, r.checks.tcp.detail),
-      r.checks.ssh_banner.ok ? paint(ctx, 'green', r.checks.ssh_banner.detail) : mark(false, r.checks.ssh_banner.detail),
+      r.name, hostPort(r), mark(r.checks.resolve), mark(r.checks.tcp),
+      r.checks.ssh_banner.ok ? paint(ctx, 'green', r.checks.ssh_banner.detail) : mark(r.checks.ssh_banner),
       r.rtt_ms === null ? '-' : `${r.rtt_ms.toFixed(1)} ms`,
     ]),
   );
