@@ -15,7 +15,6 @@ export const ERROR_CODES = {
   E_TEMPLATE: 'a template failed to render',
   E_LOCK: 'the inventory lock could not be taken',
   E_CONFIRM: 'a destructive action needs confirmation',
-  E_CONNECTIVITY: 'a server failed a connectivity check',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -13,12 +13,13 @@ export const ROLES = ['primary', 'secondary', 'storage'] as const;
 export const HARDWARE_PROFILES = ['auto', 'raspberry-pi', 'intel-quicksync', 'nvidia', 'amd-vaapi', 'generic'] as const;
 export const HEALTH_STATES = ['healthy', 'degraded', 'unreachable', 'down', 'unknown'] as const;
 
-const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
+// No regex flags here: JSON Schema patterns cannot carry them, so cases are spelled out.
+const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 // RFC 1123 host names (labels of letters, digits and hyphens) or IP literals.
-const HOST_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
-const SIZE = /^\d+(\.\d+)?\s*([kmgtpe]i?b?|b)?$/i;
+const HOST_NAME = /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*\.?$/;
+const SIZE = /^\d+(\.\d+)?\s*([kKmMgGtTpPeE][iI]?[bB]?|[bB])?$/;
 /** Names of servers, groups, services and templates: used in selectors and file names. */
-export const NAME = /^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/i;
+export const NAME = /^[a-zA-Z0-9]([a-zA-Z0-9._-]*[a-zA-Z0-9])?$/;
 
 const name = (what: string) =>
   z.string().regex(NAME, { error: `a ${what} name: letters, digits, '.', '_' and '-', not starting or ending with punctuation` });

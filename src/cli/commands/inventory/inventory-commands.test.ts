@@ -210,7 +210,7 @@ ${RICHLY_COMMENTED.slice(at)}`);
   });
 
   it('removes a server only with confirmation', async () => {
-    const file = fleet(ORIGINAL_FORMAT.replace(/services:\n  jellyfin:[\s\S]*?storage:/, 'storage:'));
+    const file = fleet(ORIGINAL_FORMAT.replace(/services:\n {2}jellyfin:[\s\S]*?storage:/, 'storage:'));
     const before = readFileSync(file, 'utf8');
     const piped = await cli(['inventory', 'remove', 'rivers', '--file', file]);
     expect(piped.code).toBe(2);
