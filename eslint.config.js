@@ -28,7 +28,11 @@ export default tseslint.config(
   },
   {
     // Decision modules import no I/O: they take a snapshot and return a result.
-    files: ['src/inventory/selector.ts', 'src/inventory/rules.ts', 'src/inventory/schema.ts', 'src/inventory/groups.ts'],
+    files: [
+      'src/inventory/analyze.ts', 'src/inventory/findings.ts', 'src/inventory/groups.ts', 'src/inventory/rules.ts',
+      'src/inventory/schema.ts', 'src/inventory/schema-findings.ts', 'src/inventory/selector.ts', 'src/inventory/templates.ts',
+      'src/inventory/vars.ts', 'src/yaml/patch.ts', 'src/yaml/window.ts',
+    ],
     rules: {
       'no-restricted-imports': ['error', { patterns: ['node:fs*', 'node:net', 'node:child_process', 'node:http*', 'node:dns*'] }],
     },

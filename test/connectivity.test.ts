@@ -13,17 +13,16 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze } from '../src/inventory/analyze.js';
 import { tempDir } from '../src/testing/tmp.js';
+import { BIN, assertBuilt } from './support/cistern.js';
 import { createNetworkNamespace, type NetworkNamespace } from './support/netns.js';
 import type { RunResult } from './support/process.js';
 import { assertSshdPrerequisites, sshdVersion, startSshd, type Sshd } from './support/sshd.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin/cistern');
 
 /** Generous against a loaded CI machine, and what "fails fast" is measured against. */
 const CHECK_TIMEOUT_MS = 5_000;
@@ -61,12 +60,6 @@ type CheckName = 'resolve' | 'tcp' | 'ssh_banner';
 interface Check { ok: boolean; detail: string; ms?: number }
 interface ConnectivityJson { name: string; address: string; port: number; at: string; ok: boolean; rtt_ms: number | null; checks: Record<CheckName, Check> }
 interface ValidateJson { ok: boolean; errors: number; connectivity: ConnectivityJson[] }
-
-function assertBuilt(): void {
-  if (!existsSync(join(ROOT, 'dist/cli/main.js'))) {
-    throw new Error('dist/ is missing: this test runs the built CLI, so run `npm run build` first (`npm test` does)');
-  }
-}
 
 /** The nameservers in /etc/resolv.conf: what glibc would send the DNS query to. */
 function resolvers(): string[] {
