@@ -204,7 +204,9 @@ describe('the fast parser agrees with the Document', () => {
   });
 
   it('on any data the yaml library writes', () => {
-    const leaf = fc.oneof(fc.string(), fc.integer(), fc.double({ noNaN: true }), fc.boolean(), fc.constant(null));
+    // js-yaml reads `-0` as 0, the Document as -0: no inventory field tells them apart.
+    const double = fc.double({ noNaN: true }).map((d) => (Object.is(d, -0) ? 0 : d));
+    const leaf = fc.oneof(fc.string(), fc.integer(), double, fc.boolean(), fc.constant(null));
     const tree = fc.letrec((tie) => ({
       node: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('node'), { maxLength: 4 }), fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), tie('node'), { maxKeys: 4, noNullPrototype: true })),
     })).node;
