@@ -107,6 +107,10 @@ describe.each([['windows', true], ['whole document', false]])('patchYaml (%s) on
     expect(out).toBe('a:\n  b: {}\n  d: []\n');
   });
 
+  it('grows an empty flow map into a block', () => {
+    expect(edit('# fleet\nservers: {}\n', (d) => { d.servers.eden = { hostname: 'eden' }; })).toBe('# fleet\nservers:\n  eden:\n    hostname: eden\n');
+  });
+
   it('edits a file that does not end with a newline', () => {
     expect(edit('a: 1', (d) => { d.b = 2; })).toBe('a: 1\nb: 2\n');
   });

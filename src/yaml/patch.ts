@@ -84,7 +84,9 @@ class Patcher {
   replace(node: Node | null, value: unknown, pair: Pair | null): void {
     const range = node?.range;
     const oldIsBlock = (isMap(node) || isSeq(node)) && !node.flow;
-    const newIsBlock = isCollection(value) && !isEmptyCollection(value) && !((isMap(node) || isSeq(node)) && node.flow);
+    // A non-empty flow collection keeps its style; an empty one (`servers: {}`) grows into a block.
+    const keepsFlow = (isMap(node) || isSeq(node)) && node.flow && node.items.length > 0;
+    const newIsBlock = isCollection(value) && !isEmptyCollection(value) && !keepsFlow;
     if (!newIsBlock) {
       if (!range) throw new Error('yaml patch: value without a source range');
       const inline = this.renderInline(value, node);

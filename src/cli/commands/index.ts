@@ -1,5 +1,12 @@
 /** Every command group and command of the CLI, in the order `--help` lists them. */
 import type { CommandDef, GroupDef } from '../command.js';
+import { agentCommand } from './fleet/agent.js';
+import { controllerCommand } from './fleet/controller.js';
+import { eventsCommand } from './fleet/events.js';
+import { serverFactsCommand, serverPingCommand, serverRevokeCommand, serverShowCommand } from './fleet/server.js';
+import { statusCommand } from './fleet/status.js';
+import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './fleet/token.js';
+import { upCommand } from './fleet/up.js';
 import { addCommand } from './inventory/add.js';
 import { groupsCommand } from './inventory/groups.js';
 import { SELECTOR_HELP } from './inventory/help.js';
@@ -14,9 +21,14 @@ import { validateCommand } from './inventory/validate.js';
 
 export const groups: GroupDef[] = [
   { path: ['inventory'], summary: 'read, check and edit inventory.yaml', help: SELECTOR_HELP },
+  { path: ['server'], summary: 'one registered server: details, commands, revocation' },
+  { path: ['token'], summary: 'join tokens for new agents' },
 ];
 
 export const commands = [
+  upCommand, statusCommand, eventsCommand, controllerCommand, agentCommand,
+  serverShowCommand, serverPingCommand, serverFactsCommand, serverRevokeCommand,
+  tokenCreateCommand, tokenListCommand, tokenRevokeCommand,
   listCommand, showCommand, addCommand, removeCommand, setCommand, tagAddCommand, untagCommand,
   groupsCommand, validateCommand, schemaCommand, renderCommand,
 ] as unknown as CommandDef<never>[];

@@ -1,0 +1,70 @@
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { startAgent } from '../../../agent/daemon.js';
+import { startController } from '../../../controller/daemon.js';
+import { createLogger } from '../../../util/logger.js';
+import { saveClientConfig } from '../../client/config.js';
+import { defineCommand } from '../../command.js';
+import { parseListen } from './controller.js';
+import { untilSignal } from './signals.js';
+
+const NEW_INVENTORY = `# Cistern inventory: the fleet's desired state. Edit it by hand or with \`cistern inventory\`;
+# Cistern writes only each server's status: block.
+servers: {}
+`;
+
+export function upDataDir(env: NodeJS.ProcessEnv): string {
+  return env.CISTERN_DATA_DIR ?? join(env.XDG_DATA_HOME ?? join(env.HOME ?? homedir(), '.local', 'share'), 'cistern');
+}
+
+export const upCommand = defineCommand({
+  path: ['up'],
+  summary: 'start Cistern on this machine: a controller, and an agent registering this machine',
+  help: [
+    'The one command to try Cistern: state goes to ~/.local/share/cistern (embedded SQLite, nothing',
+    'else to install), with an inventory.yaml there unless --inventory names one. This machine',
+    'becomes the fleet\'s first server. Then, in another terminal: cistern status.',
+  ].join('\n'),
+  json: false,
+  options: [
+    { flags: '--data-dir <dir>', description: 'state directory (default ~/.local/share/cistern)' },
+    { flags: '--listen <host:port>', description: 'where the HTTPS API listens', default: '0.0.0.0:7443' },
+    { flags: '--inventory <file>', description: 'inventory.yaml to keep true (default: one in the data dir)' },
+    { flags: '--name <name>', description: 'this machine\'s server name (default: its host name)' },
+  ],
+  input: z.object({ dataDir: z.string().optional(), listen: z.string(), inventory: z.string().optional(), name: z.string().optional() }),
+  async handler(input, ctx) {
+    const dataDir = input.dataDir ?? upDataDir(ctx.env);
+    const { host, port } = parseListen(input.listen);
+    const inventory = input.inventory ?? join(dataDir, 'inventory.yaml');
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    if (!existsSync(inventory)) await writeFile(inventory, NEW_INVENTORY, { mode: 0o644 });
+    const logger = createLogger({ name: 'cistern', level: ctx.env.CISTERN_LOG_LEVEL ?? 'warn' });
+    const controller = await startController({ dataDir: join(dataDir, 'controller'), host, port, inventory, logger });
+    const local = `https://127.0.0.1:${new URL(controller.url).port}`;
+    if (controller.adminToken) await saveClientConfig(ctx.env, { controller: local, token: controller.adminToken, caPem: controller.caPem });
+    const agentDir = join(dataDir, 'agent');
+    const registered = existsSync(join(agentDir, 'credential.json'));
+    const join_ = registered ? undefined : controller.core.createJoinToken({ ttlMs: 600_000, uses: 1, group: null, description: 'cistern up: this machine' });
+    const agent = await startAgent({ stateDir: agentDir, controllerUrl: local, token: join_?.token, caHash: controller.caFingerprint, name: input.name, logger });
+    ctx.stdout.write([
+      `Cistern is up.`,
+      `  API:        ${controller.url} (CA ${controller.caFingerprint})`,
+      `  state:      ${dataDir}`,
+      `  inventory:  ${inventory}`,
+      `  this machine: ${agent.registered ? `registered as ${agent.name}` : 'agent started'}`,
+      ...(controller.adminToken ? [`  admin token: ${controller.adminToken} (shown once; saved for the CLI in ~/.config/cistern/)`] : []),
+      '',
+      'In another terminal: cistern status   (add servers: cistern token create)',
+      'Ctrl-C stops.',
+      '',
+    ].join('\n'));
+    const outcome = await Promise.race([untilSignal(), agent.refused]);
+    await agent.stop();
+    await controller.close();
+    return { data: { stopped: typeof outcome === 'string' ? outcome : 'refused' }, text: 'Cistern stopped' };
+  },
+});

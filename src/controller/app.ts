@@ -1,0 +1,43 @@
+/**
+ * The controller's HTTPS API as a fastify app. Built without listening, so tests call
+ * `app.inject()`; the daemon adds TLS and a port. Bodies are size-limited and validated,
+ * registration is rate-limited, and every route but /healthz needs a credential.
+ */
+import rateLimit from '@fastify/rate-limit';
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from '../util/logger.js';
+import type { ControllerCore } from './core.js';
+import { installErrorHandler } from './http-errors.js';
+import { adminRoutes } from './routes/admin.js';
+import { agentSocketRoute } from './routes/agent-socket.js';
+import { registerRoute } from './routes/register.js';
+
+export interface AppOptions {
+  core: ControllerCore;
+  logger: Logger;
+  https?: { key: string; cert: string };
+  /** The URL agents reach the controller at, for join commands (known once the port is bound). */
+  publicUrl: () => string;
+  caFingerprint: string;
+  registrationsPerMinute?: number;
+}
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    bodyLimit: 256 * 1024,
+    ...(options.https && { https: { key: options.https.key, cert: options.https.cert } }),
+    // Thousands of agents keep sockets open; idle HTTP keep-alives should not linger.
+    keepAliveTimeout: 10_000,
+  }) as unknown as FastifyInstance;
+  installErrorHandler(app);
+  await app.register(rateLimit, { global: false });
+  await app.register(websocket, { options: { maxPayload: 256 * 1024 } });
+
+  app.get('/healthz', async () => ({ ok: true }));
+  await app.register(async (scope) => registerRoute(scope, options.core, options.registrationsPerMinute ?? 30));
+  await app.register(async (scope) => agentSocketRoute(scope, options.core));
+  await app.register(async (scope) => adminRoutes(scope, { core: options.core, publicUrl: options.publicUrl, caFingerprint: options.caFingerprint }));
+  return app;
+}

@@ -1,0 +1,52 @@
+/**
+ * Credentials on the API. Every endpoint but the liveness check needs one: the admin token for
+ * admin endpoints, an agent's own credential for the agent socket. Only hashes are stored.
+ */
+import type { FastifyRequest } from 'fastify';
+import { CisternError } from '../errors.js';
+import type { AgentRecord, ControllerStore } from './ports.js';
+import { generateSecret, hashSecret, safeEqualHex } from './tokens.js';
+
+const ADMIN_HASH_KEY = 'admin_token_hash';
+
+export function bearer(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+  return match?.[1];
+}
+
+/** Makes the admin token on first start; returns it (to be shown once) or undefined if it exists. */
+export function ensureAdminToken(store: ControllerStore): string | undefined {
+  if (store.meta.get(ADMIN_HASH_KEY)) return undefined;
+  const token = generateSecret('csa_');
+  store.meta.set(ADMIN_HASH_KEY, hashSecret(token));
+  return token;
+}
+
+/** Replaces the admin token (the old one stops working at once); returns the new one. */
+export function rotateAdminToken(store: ControllerStore): string {
+  const token = generateSecret('csa_');
+  store.meta.set(ADMIN_HASH_KEY, hashSecret(token));
+  return token;
+}
+
+export function requireAdmin(store: ControllerStore) {
+  return async (request: FastifyRequest): Promise<void> => {
+    const token = bearer(request);
+    const stored = store.meta.get(ADMIN_HASH_KEY);
+    if (!token) throw new CisternError('E_UNAUTHORIZED', 'this endpoint needs the admin token', { hint: 'send Authorization: Bearer <admin token>' });
+    if (!stored || !safeEqualHex(hashSecret(token), stored)) {
+      throw new CisternError(token.startsWith('cag_') ? 'E_FORBIDDEN' : 'E_UNAUTHORIZED', token.startsWith('cag_') ? 'an agent credential cannot use admin endpoints' : 'the admin token is not valid');
+    }
+  };
+}
+
+export function authenticateAgent(store: ControllerStore, token: string | undefined): AgentRecord {
+  if (!token) throw new CisternError('E_AGENT_UNKNOWN', 'the agent socket needs the agent\'s credential');
+  const agent = store.agents.byCredentialHash(hashSecret(token));
+  if (!agent) throw new CisternError('E_AGENT_UNKNOWN', 'no agent has this credential', { hint: 'register the agent again with a join token' });
+  if (agent.revokedAt !== null) {
+    throw new CisternError('E_AGENT_REVOKED', `agent ${agent.name} was revoked at ${new Date(agent.revokedAt).toISOString()}`, { hint: 'register it again with a new join token' });
+  }
+  return agent;
+}

@@ -1,0 +1,190 @@
+/**
+ * The controller's decisions around its I/O: registration, heartbeats and health transitions,
+ * and the fleet view the API and `cistern status` show. Routes call this; it calls the store,
+ * the fleet state, the event log and the inventory binding it was given.
+ */
+import { randomUUID } from 'node:crypto';
+import { CisternError } from '../errors.js';
+import type { Heartbeat, RegisterRequest, RegisterResponse } from '../protocol/messages.js';
+import { effectiveProfile } from '../agent/profile.js';
+import type { Facts } from '../agent/facts-schema.js';
+import type { EventLog } from './events.js';
+import type { Fleet, FleetTransition, LiveAgent } from './fleet.js';
+import { inventoryHealth, type HealthState } from './health.js';
+import type { Hub } from './hub.js';
+import type { AgentRecord, ControllerStore, JoinTokenView } from './ports.js';
+import { generateJoinToken, generateSecret, hashSecret, parseJoinToken } from './tokens.js';
+
+/** The inventory as the controller sees it: optional, so a controller runs without a file. */
+export interface InventoryBinding {
+  /** The inventory server a new agent is, if the admin declared it (by name or hostname). */
+  match(name: string, hostname: string): string | undefined;
+  /** Every server name in the inventory (taken, for picking a new agent's name). */
+  names(): string[];
+  server(name: string): { hostname?: string; address?: string; hardware_type?: string; hardware_profile?: string; services?: string[] } | undefined;
+  registered(name: string, info: { hostname: string; address: string | null; facts: Record<string, unknown> }): void;
+  healthChanged(name: string, health: ReturnType<typeof inventoryHealth>, at: number): void;
+}
+
+export interface CoreConfig { heartbeatIntervalMs: number }
+
+export interface ServerView {
+  name: string;
+  agentId: string | null;
+  hostname: string | null;
+  address: string | null;
+  profile: string;
+  profileReason: string;
+  storageHeavy: boolean;
+  health: HealthState | 'unknown';
+  flapping: boolean;
+  lastSeen: string | null;
+  connected: boolean;
+  load: { load1: number; cpuPercent: number; memoryPercent: number; diskPercent: number } | null;
+  services: string[];
+  probes: Heartbeat['services'];
+}
+
+const REFUSAL_CODE = { unknown: 'E_TOKEN_UNKNOWN', expired: 'E_TOKEN_EXPIRED', 'used-up': 'E_TOKEN_USED_UP', revoked: 'E_TOKEN_REVOKED' } as const;
+
+export function nameFrom(text: string): string {
+  const base = text.split('.')[0]?.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '') ?? '';
+  return base === '' ? 'server' : base.slice(0, 63);
+}
+
+export function uniqueName(base: string, taken: ReadonlySet<string>): string {
+  if (!taken.has(base)) return base;
+  for (let i = 2; ; i++) if (!taken.has(`${base}-${i}`)) return `${base}-${i}`;
+}
+
+function firstAddress(facts: Record<string, unknown>): string | null {
+  const interfaces = (facts as Partial<Facts>).interfaces ?? [];
+  for (const i of interfaces) for (const a of i.addresses ?? []) if (!a.startsWith('fe80') && a.includes('.')) return a;
+  return null;
+}
+
+export class ControllerCore {
+  constructor(
+    readonly store: ControllerStore,
+    readonly fleet: Fleet,
+    readonly hub: Hub,
+    readonly events: EventLog,
+    readonly config: CoreConfig,
+    readonly inventory: InventoryBinding | undefined,
+    readonly clock: () => number = Date.now,
+  ) {
+    for (const agent of store.agents.list()) if (agent.revokedAt === null) fleet.track(agent.id, agent.name, clock(), agent.lastSeenAt);
+  }
+
+  createJoinToken(options: { ttlMs: number | null; uses: number | null; group: string | null; description: string | null }): JoinTokenView & { token: string } {
+    const now = this.clock();
+    const { id, secret, token } = generateJoinToken();
+    const view: JoinTokenView = { id, group: options.group, description: options.description, createdAt: now, expiresAt: options.ttlMs === null ? null : now + options.ttlMs, usesLeft: options.uses, revokedAt: null };
+    this.store.tokens.create({ ...view, secretHash: hashSecret(secret) });
+    this.events.record('token-created', null, { token: id, group: view.group, usesLeft: view.usesLeft, expiresAt: view.expiresAt });
+    return { ...view, token };
+  }
+
+  register(request: RegisterRequest): RegisterResponse {
+    const parsed = parseJoinToken(request.token);
+    const now = this.clock();
+    const credential = generateSecret('cag_');
+    // Redeeming the token and creating the agent are one transaction: a failed registration
+    // does not use up a single-use token.
+    const outcome = this.store.transaction(() => {
+      const redeemed = parsed ? this.store.tokens.redeem(parsed.id, hashSecret(parsed.secret), now) : { ok: false as const, reason: 'unknown' as const, message: 'the join token is malformed' };
+      if (!redeemed.ok) return redeemed;
+      const taken = new Set(this.store.agents.list().map((a) => a.name));
+      const base = nameFrom(request.name ?? request.hostname);
+      const declared = this.inventory?.match(base, request.hostname);
+      const name = declared && !taken.has(declared) ? declared : uniqueName(base, new Set([...taken, ...(this.inventory?.names() ?? [])]));
+      const agent: AgentRecord = {
+        id: randomUUID(), name, hostname: request.hostname, address: firstAddress(request.facts), credentialHash: hashSecret(credential),
+        ageRecipient: request.ageRecipient, group: redeemed.token.group, facts: request.facts, createdAt: now, lastSeenAt: null, revokedAt: null,
+      };
+      this.store.agents.create(agent);
+      return { ok: true as const, agent, token: redeemed.token };
+    });
+    if (!outcome.ok) {
+      this.events.record('registration-refused', null, { hostname: request.hostname, reason: outcome.reason });
+      throw new CisternError(REFUSAL_CODE[outcome.reason], outcome.message, { hint: 'ask the admin for a new join token: cistern token create' });
+    }
+    const { agent, token } = outcome;
+    this.fleet.track(agent.id, agent.name, now);
+    this.events.record('registered', agent.name, { hostname: request.hostname, token: token.id, group: token.group });
+    this.inventory?.registered(agent.name, { hostname: request.hostname, address: agent.address, facts: request.facts });
+    return { agentId: agent.id, name: agent.name, credential, heartbeatIntervalMs: this.config.heartbeatIntervalMs };
+  }
+
+  heartbeat(agentId: string, message: Heartbeat): void {
+    const now = this.clock();
+    this.store.agents.touch(agentId, now);
+    this.applyTransitions(this.fleet.heartbeat(agentId, message, now));
+  }
+
+  tick(): void {
+    this.applyTransitions(this.fleet.tick(this.clock()));
+  }
+
+  updateFacts(agentId: string, facts: Record<string, unknown>): void {
+    const agent = this.store.agents.get(agentId);
+    if (!agent) return;
+    this.store.agents.updateFacts(agentId, facts);
+    this.inventory?.registered(agent.name, { hostname: agent.hostname, address: agent.address, facts });
+  }
+
+  revokeAgent(name: string): AgentRecord {
+    const agent = this.agentByName(name);
+    this.store.agents.revoke(agent.id, this.clock());
+    this.hub.disconnect(agent.id, 4003, 'agent revoked');
+    this.fleet.forget(agent.id);
+    this.events.record('agent-revoked', agent.name, {});
+    return agent;
+  }
+
+  agentByName(name: string): AgentRecord {
+    const agent = this.store.agents.list().find((a) => a.name === name && a.revokedAt === null);
+    if (!agent) throw new CisternError('E_SERVER_NOT_FOUND', `no registered agent named "${name}"`);
+    return agent;
+  }
+
+  private applyTransitions(transitions: FleetTransition[]): void {
+    for (const t of transitions) {
+      this.events.record('health', t.name, { from: t.from, to: t.to, reason: t.reason });
+      this.inventory?.healthChanged(t.name, inventoryHealth(t.to), t.at);
+    }
+  }
+
+  servers(): ServerView[] {
+    const views = new Map<string, ServerView>();
+    for (const agent of this.store.agents.list()) {
+      if (agent.revokedAt !== null) continue;
+      views.set(agent.name, this.view(agent.name, agent, this.fleet.get(agent.id)));
+    }
+    for (const name of this.inventory?.names() ?? []) if (!views.has(name)) views.set(name, this.view(name, undefined, undefined));
+    return [...views.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  private view(name: string, agent: AgentRecord | undefined, live: LiveAgent | undefined): ServerView {
+    const declared = this.inventory?.server(name);
+    const profile = effectiveProfile(declared ?? {}, agent ? (agent.facts as Facts) : undefined);
+    const load = live?.load;
+    const percent = (used: number, total: number) => (total > 0 ? Math.round((used / total) * 1000) / 10 : 0);
+    return {
+      name,
+      agentId: agent?.id ?? null,
+      hostname: agent?.hostname ?? declared?.hostname ?? null,
+      address: declared?.address ?? declared?.hostname ?? agent?.address ?? null,
+      profile: profile.profile,
+      profileReason: profile.reason,
+      storageHeavy: profile.storageHeavy,
+      health: live?.health.state ?? 'unknown',
+      flapping: live?.health.flapping ?? false,
+      lastSeen: (live?.health.lastHeartbeatAt ?? agent?.lastSeenAt) ? new Date((live?.health.lastHeartbeatAt ?? agent?.lastSeenAt) as number).toISOString() : null,
+      connected: live?.connected ?? false,
+      load: load ? { load1: load.load1, cpuPercent: load.cpuPercent, memoryPercent: percent(load.memoryUsedBytes, load.memoryTotalBytes), diskPercent: percent(load.diskUsedBytes, load.diskTotalBytes) } : null,
+      services: declared?.services ?? [],
+      probes: live?.services ?? {},
+    };
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * `cistern controller`: state store, certificate authority, admin token, the HTTPS API with the
+ * agents' sockets, the health ticker and the inventory binding, started together and shut down
+ * in order (stop accepting, finish in-flight requests, flush the inventory, close the store).
+ */
+import { mkdir } from 'node:fs/promises';
+import { hostname, networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from '../util/logger.js';
+import { buildApp } from './app.js';
+import { ensureAdminToken } from './auth.js';
+import { loadOrCreatePki } from './ca.js';
+import { ControllerCore } from './core.js';
+import { EventLog } from './events.js';
+import { Fleet } from './fleet.js';
+import { healthConfig, type HealthConfig } from './health.js';
+import { Hub } from './hub.js';
+import { InventorySync } from './inventory-sync.js';
+import { openControllerStore } from './store-adapter.js';
+
+export interface ControllerOptions {
+  dataDir: string;
+  host: string;
+  port: number;
+  /** The URL agents use; default https://<first non-loopback address or host>:<port>. */
+  publicUrl?: string;
+  inventory?: string;
+  health?: Partial<HealthConfig>;
+  logger: Logger;
+  registrationsPerMinute?: number;
+}
+
+export interface RunningController {
+  url: string;
+  caFingerprint: string;
+  caPem: string;
+  /** Set only on the first start: shown once, stored hashed. */
+  adminToken: string | undefined;
+  core: ControllerCore;
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.CISTERN_DATA_DIR) return env.CISTERN_DATA_DIR;
+  if (process.getuid?.() === 0) return '/var/lib/cistern';
+  return join(env.XDG_DATA_HOME ?? join(env.HOME ?? '.', '.local', 'share'), 'cistern');
+}
+
+function localAddresses(): string[] {
+  return Object.values(networkInterfaces()).flat().flatMap((i) => (i ? [i.address.replace(/%.*$/, '')] : []));
+}
+
+export async function startController(options: ControllerOptions): Promise<RunningController> {
+  await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+  const store = openControllerStore(join(options.dataDir, 'state.db'));
+  const ips = [...new Set(['127.0.0.1', '::1', ...localAddresses(), ...(options.host !== '0.0.0.0' && options.host !== '::' ? [options.host] : [])])];
+  const pki = await loadOrCreatePki(join(options.dataDir, 'pki'), { dnsNames: [hostname(), 'localhost'], ips: ips.filter((ip) => /^[\d.]+$|:/.test(ip)) });
+  const adminToken = ensureAdminToken(store);
+  const health = healthConfig(options.health);
+  const fleet = new Fleet(health);
+  const hub = new Hub();
+  const events = new EventLog(store.events);
+  let inventory: InventorySync | undefined;
+  if (options.inventory) {
+    inventory = new InventorySync({ file: options.inventory, logger: options.logger });
+    await inventory.start();
+  }
+  const core = new ControllerCore(store, fleet, hub, events, { heartbeatIntervalMs: health.intervalMs }, inventory);
+  let url = options.publicUrl ?? '';
+  const app = await buildApp({
+    core, logger: options.logger, https: { key: pki.server.keyPem, cert: pki.server.certPem },
+    publicUrl: () => url, caFingerprint: pki.ca.fingerprint, registrationsPerMinute: options.registrationsPerMinute,
+  });
+  await app.listen({ host: options.host, port: options.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  url = options.publicUrl ?? `https://${options.host === '0.0.0.0' || options.host === '::' ? (localAddresses().find((a) => a !== '127.0.0.1' && !a.includes(':')) ?? '127.0.0.1') : options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+  const ticker = setInterval(() => core.tick(), Math.max(100, Math.min(1_000, Math.floor(health.intervalMs / 2))));
+  events.record('controller-started', null, { url });
+  options.logger.info({ url, dataDir: options.dataDir, caFingerprint: pki.ca.fingerprint }, 'controller listening');
+
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= (async () => {
+    clearInterval(ticker);
+    hub.closeAll();
+    await app.close();
+    await inventory?.close();
+    store.close();
+  })());
+  return { url, caFingerprint: pki.ca.fingerprint, caPem: pki.ca.certPem, adminToken, core, app, close };
+}

@@ -1,0 +1,46 @@
+/**
+ * GET /v1/agent/connect: the agent's one outbound WebSocket. Authenticated before the upgrade
+ * (a refused agent gets an HTTP answer with the reason); then heartbeats are acknowledged and
+ * command results matched to their commands. A malformed message is dropped, never trusted.
+ */
+import type { FastifyInstance } from 'fastify';
+import { agentMessageSchema } from '../../protocol/messages.js';
+import { authenticateAgent, bearer } from '../auth.js';
+import type { ControllerCore } from '../core.js';
+
+export function agentSocketRoute(app: FastifyInstance, core: ControllerCore): void {
+  app.get('/v1/agent/connect', {
+    websocket: true,
+    preValidation: async (request) => {
+      const agent = authenticateAgent(core.store, bearer(request));
+      (request as unknown as { agentId: string }).agentId = agent.id;
+    },
+  }, (socket, request) => {
+    const agentId = (request as unknown as { agentId: string }).agentId;
+    const name = core.store.agents.get(agentId)?.name ?? agentId;
+    core.hub.attach(agentId, socket);
+    core.fleet.setConnected(agentId, true);
+    core.events.record('connected', name, { remote: request.ip });
+    let malformed = 0;
+    socket.on('message', (data: Buffer) => {
+      let json: unknown;
+      try { json = JSON.parse(data.toString('utf8')); } catch { json = undefined; }
+      const parsed = agentMessageSchema.safeParse(json);
+      if (!parsed.success) {
+        if (++malformed <= 3) request.log.warn({ agent: name }, 'dropped a malformed message from an agent');
+        return;
+      }
+      const message = parsed.data;
+      if (message.type === 'heartbeat') {
+        core.heartbeat(agentId, message);
+        socket.send(JSON.stringify({ type: 'ack', seq: message.seq, intervalMs: core.config.heartbeatIntervalMs }));
+      } else if (message.type === 'result') core.hub.result(message);
+    });
+    socket.on('close', () => {
+      if (core.hub.detach(agentId, socket)) {
+        core.fleet.setConnected(agentId, false);
+        core.events.record('disconnected', name, {});
+      }
+    });
+  });
+}
