@@ -2,10 +2,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { runSuite, type BenchSuite, type CaseFigures } from './harness.js';
+import { measuredGoalMet, runSuite, type BenchSuite, type CaseFigures } from './harness.js';
+import { heartbeatsSuite } from './heartbeats.bench.js';
 import { inventorySuite } from './inventory.bench.js';
 
-const SUITES: BenchSuite[] = [inventorySuite];
+const SUITES: BenchSuite[] = [inventorySuite, heartbeatsSuite];
 
 function pad(text: string, width: number, right = false): string {
   return right ? text.padStart(width) : text.padEnd(width);
@@ -30,9 +31,18 @@ mkdirSync(outDir, { recursive: true });
 let missed = 0;
 for (const suite of SUITES.filter((s) => wanted.length === 0 || wanted.includes(s.name))) {
   console.log(`\n== ${suite.name}: ${suite.description}`);
-  const figures = await runSuite(suite);
+  let outcome: Awaited<ReturnType<typeof runSuite>>;
+  try {
+    outcome = await runSuite(suite);
+  } catch (error) {
+    console.error(`suite ${suite.name} failed: ${error instanceof Error ? error.message : String(error)}`);
+    missed++;
+    continue;
+  }
+  const { figures, extra, goals: measured = [] } = outcome;
   print(figures);
-  const goals = (suite.goals ?? []).map((goal) => {
+  for (const [key, value] of Object.entries(extra ?? {})) console.log(`${key}: ${value}`);
+  const goals: Record<string, unknown>[] = ('cases' in suite ? suite.goals ?? [] : []).map((goal) => {
     const f = figures.find((x) => x.name === goal.case);
     const value = f ? (goal.metric === 'median' ? f.median_ms : f.p99_ms) : Number.NaN;
     const pass = value <= goal.maxMs;
@@ -40,8 +50,16 @@ for (const suite of SUITES.filter((s) => wanted.length === 0 || wanted.includes(
     if (!pass) missed++;
     return { ...goal, value_ms: value, pass };
   });
+  for (const goal of measured) {
+    const pass = measuredGoalMet(goal);
+    const bounds = [goal.min !== undefined && `>= ${goal.min} ${goal.unit}`, goal.max !== undefined && `<= ${goal.max} ${goal.unit}`].filter(Boolean).join(' and ');
+    console.log(`goal ${pass ? 'met   ' : 'MISSED'} ${goal.name}: ${goal.value} ${goal.unit} ${bounds}`);
+    if (!pass) missed++;
+    goals.push({ ...goal, pass });
+  }
   const file = join(outDir, `${suite.name}.json`);
-  writeFileSync(file, `${JSON.stringify({ suite: suite.name, date: new Date().toISOString(), node: process.version, cpus: cpus().length, cases: figures, goals }, null, 2)}\n`);
+  const result = { suite: suite.name, date: new Date().toISOString(), node: process.version, cpus: cpus().length, cases: figures, goals, ...(extra && { extra }) };
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`figures written to ${file}`);
 }
 process.exitCode = missed > 0 ? 1 : 0;

@@ -38,6 +38,7 @@ export const ERROR_CODES = {
   E_INTERNAL: 'the controller failed; its log has details',
   E_API: 'the controller answered with an unexpected error',
   E_CLIENT_CONFIG: 'the CLI does not know which controller to talk to',
+  E_LISTEN: 'the controller cannot listen on its address',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { CisternError } from '../errors.js';
 import type { Heartbeat, RegisterRequest, RegisterResponse } from '../protocol/messages.js';
 import { effectiveProfile } from '../agent/profile.js';
-import type { Facts } from '../agent/facts-schema.js';
+import { factsSchema, type Facts } from '../agent/facts-schema.js';
 import type { EventLog } from './events.js';
 import type { Fleet, FleetTransition, LiveAgent } from './fleet.js';
 import { inventoryHealth, type HealthState } from './health.js';
@@ -57,10 +57,16 @@ export function uniqueName(base: string, taken: ReadonlySet<string>): string {
   for (let i = 2; ; i++) if (!taken.has(`${base}-${i}`)) return `${base}-${i}`;
 }
 
+// Facts come from the agent and are stored as sent: read them only through the schema, so a
+// malformed report cannot fail a registration or the fleet view.
 function firstAddress(facts: Record<string, unknown>): string | null {
-  const interfaces = (facts as Partial<Facts>).interfaces ?? [];
-  for (const i of interfaces) for (const a of i.addresses ?? []) if (!a.startsWith('fe80') && a.includes('.')) return a;
+  const interfaces = factsSchema.shape.interfaces.safeParse(facts.interfaces);
+  for (const i of interfaces.data ?? []) for (const a of i.addresses) if (!a.startsWith('fe80') && a.includes('.')) return a;
   return null;
+}
+
+function validFacts(facts: Record<string, unknown>): Facts | undefined {
+  return factsSchema.safeParse(facts).data;
 }
 
 export class ControllerCore {
@@ -167,7 +173,7 @@ export class ControllerCore {
 
   private view(name: string, agent: AgentRecord | undefined, live: LiveAgent | undefined): ServerView {
     const declared = this.inventory?.server(name);
-    const profile = effectiveProfile(declared ?? {}, agent ? (agent.facts as Facts) : undefined);
+    const profile = effectiveProfile(declared ?? {}, agent ? validFacts(agent.facts) : undefined);
     const load = live?.load;
     const percent = (used: number, total: number) => (total > 0 ? Math.round((used / total) * 1000) / 10 : 0);
     return {

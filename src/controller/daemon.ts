@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { CisternError } from '../errors.js';
 import type { Logger } from '../util/logger.js';
 import { buildApp } from './app.js';
 import { ensureAdminToken } from './auth.js';
@@ -73,7 +74,16 @@ export async function startController(options: ControllerOptions): Promise<Runni
     core, logger: options.logger, https: { key: pki.server.keyPem, cert: pki.server.certPem },
     publicUrl: () => url, caFingerprint: pki.ca.fingerprint, registrationsPerMinute: options.registrationsPerMinute,
   });
-  await app.listen({ host: options.host, port: options.port });
+  try {
+    await app.listen({ host: options.host, port: options.port });
+  } catch (error) {
+    await inventory?.close();
+    store.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new CisternError('E_LISTEN', `cannot listen on ${options.host}:${options.port}: ${code === 'EADDRINUSE' ? 'the address is in use' : code === 'EACCES' ? 'permission denied' : (error as Error).message}`, {
+      hint: code === 'EADDRINUSE' ? 'is another controller running? pick another port with --listen' : undefined, cause: error,
+    });
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   url = options.publicUrl ?? `https://${options.host === '0.0.0.0' || options.host === '::' ? (localAddresses().find((a) => a !== '127.0.0.1' && !a.includes(':')) ?? '127.0.0.1') : options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;

@@ -8,6 +8,8 @@ import { CisternError } from '../errors.js';
 import type { CommandName, CommandResultMessage, ControllerMessage } from '../protocol/messages.js';
 
 interface Pending {
+  /** The agent the command went to: only that agent's connection may answer it. */
+  agentId: string;
   resolve: (result: CommandResultMessage) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
@@ -54,7 +56,7 @@ export class Hub {
         this.pending.delete(id);
         reject(new CisternError('E_COMMAND_TIMEOUT', `command ${name} got no answer in ${timeoutMs} ms`));
       }, timeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
+      this.pending.set(id, { agentId, resolve, reject, timer });
       if (!this.send(agentId, { type: 'command', id, name, args, timeoutMs })) {
         clearTimeout(timer);
         this.pending.delete(id);
@@ -63,9 +65,13 @@ export class Hub {
     });
   }
 
-  result(message: CommandResultMessage): void {
+  /**
+   * Settles a pending command with the result `agentId` sent. A result for a command sent to
+   * another agent is dropped, so one agent's credential cannot answer for another.
+   */
+  result(agentId: string, message: CommandResultMessage): void {
     const pending = this.pending.get(message.id);
-    if (!pending) return;
+    if (!pending || pending.agentId !== agentId) return;
     clearTimeout(pending.timer);
     this.pending.delete(message.id);
     pending.resolve(message);

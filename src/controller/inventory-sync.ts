@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import ipaddr from 'ipaddr.js';
-import type { Facts } from '../agent/facts-schema.js';
+import { factsSchema, type Facts } from '../agent/facts-schema.js';
 import { detectProfile } from '../agent/profile.js';
 import { CisternError } from '../errors.js';
 import { analyze, type Analysis } from '../inventory/analyze.js';
@@ -23,9 +23,22 @@ import type { InventoryBinding } from './core.js';
 type Status = Record<string, unknown>;
 type RawServers = Record<string, Record<string, unknown>>;
 
+/**
+ * The top-level fields of an agent's facts that match the schema; the rest are left out. Facts
+ * arrive as the agent sent them, and one malformed field must not lose the others.
+ */
+function wellFormedFields(facts: Record<string, unknown>): Partial<Facts> {
+  const out: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(factsSchema.shape)) {
+    const field = schema.safeParse(facts[key]);
+    if (field.success) out[key] = field.data;
+  }
+  return out as Partial<Facts>;
+}
+
 /** The facts written to the inventory: what changes with the hardware, not with the load. */
 export function factsSummary(facts: Record<string, unknown>): Record<string, unknown> {
-  const f = facts as Partial<Facts>;
+  const f = wellFormedFields(facts);
   const gib = (bytes: number | null | undefined) => (bytes === undefined || bytes === null ? undefined : Math.round((bytes / 2 ** 30) * 10) / 10);
   let profile: ReturnType<typeof detectProfile> | undefined;
   try { profile = detectProfile(f as Facts); } catch { profile = undefined; }
@@ -92,6 +105,8 @@ export class InventorySync implements InventoryBinding {
     const first = this.current === undefined;
     this.current = analysis;
     if (!first) this.options.logger.info({ file: this.options.file, servers: this.names().length }, 'inventory reloaded');
+    // Status changes held back while the file could not take them (an invalid hand edit): now it can.
+    if (this.pending.size > 0) this.schedule();
   }
 
   names(): string[] {
@@ -137,6 +152,10 @@ export class InventorySync implements InventoryBinding {
     Object.assign(entry.status, status);
     if (add) entry.add = add;
     this.pending.set(name, entry);
+    this.schedule();
+  }
+
+  private schedule(): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.flush(), this.options.debounceMs ?? 200);
   }
@@ -166,6 +185,13 @@ export class InventorySync implements InventoryBinding {
     } catch (error) {
       const message = error instanceof CisternError ? error.message.split('\n').slice(0, 3).join(' ') : (error as Error).message;
       this.options.logger.error({ file: this.options.file, servers: [...batch.keys()] }, `could not write server status to the inventory: ${message}`);
+      // Keep the batch for the next write (after the next valid reload or change), under any
+      // change queued since: dropping it would leave a stale status, or a new server never added.
+      for (const [name, change] of batch) {
+        const newer = this.pending.get(name);
+        const add = newer?.add ?? change.add;
+        this.pending.set(name, { status: { ...change.status, ...newer?.status }, ...(add && { add }) });
+      }
     }
   }
 }

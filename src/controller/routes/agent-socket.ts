@@ -34,7 +34,7 @@ export function agentSocketRoute(app: FastifyInstance, core: ControllerCore): vo
       if (message.type === 'heartbeat') {
         core.heartbeat(agentId, message);
         socket.send(JSON.stringify({ type: 'ack', seq: message.seq, intervalMs: core.config.heartbeatIntervalMs }));
-      } else if (message.type === 'result') core.hub.result(message);
+      } else if (message.type === 'result') core.hub.result(agentId, message);
     });
     socket.on('close', () => {
       if (core.hub.detach(agentId, socket)) {

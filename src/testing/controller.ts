@@ -1,0 +1,69 @@
+/**
+ * A real controller for API tests: a ControllerCore over a SQLite store in a temp dir, and the
+ * fastify app from buildApp without TLS and without listening (call `app.inject()`). The logger
+ * is the daemon's, writing into memory so tests can search what was logged.
+ */
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../controller/app.js';
+import { ensureAdminToken } from '../controller/auth.js';
+import { ControllerCore } from '../controller/core.js';
+import { EventLog } from '../controller/events.js';
+import { Fleet } from '../controller/fleet.js';
+import { healthConfig, type HealthConfigInput } from '../controller/health.js';
+import { Hub } from '../controller/hub.js';
+import type { ControllerStore } from '../controller/ports.js';
+import { openControllerStore } from '../controller/store-adapter.js';
+import { createLogger } from '../util/logger.js';
+import { tempDir } from './tmp.js';
+
+export interface TestControllerOptions {
+  /** Epoch ms; the core and the event log read time only from here. Default Date.now. */
+  clock?: () => number;
+  registrationsPerMinute?: number;
+  health?: HealthConfigInput;
+}
+
+export interface TestController {
+  app: FastifyInstance;
+  core: ControllerCore;
+  store: ControllerStore;
+  adminToken: string;
+  /** Everything logged so far, as pino's JSON lines. */
+  logs(): string;
+  close(): Promise<void>;
+}
+
+export async function testController(options: TestControllerOptions = {}): Promise<TestController> {
+  const clock = options.clock ?? Date.now;
+  const store = openControllerStore(join(tempDir(), 'state.db'));
+  const adminToken = ensureAdminToken(store);
+  if (!adminToken) throw new Error('a fresh store should have no admin token yet');
+  const health = healthConfig(options.health);
+  const hub = new Hub();
+  const core = new ControllerCore(store, new Fleet(health), hub, new EventLog(store.events, clock), { heartbeatIntervalMs: health.intervalMs }, undefined, clock);
+
+  const chunks: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      chunks.push(chunk.toString());
+      done();
+    },
+  });
+  // The most verbose level, so a secret logged at any level is found.
+  const logger = createLogger({ name: 'controller-test', level: 'trace', destination });
+  const app = await buildApp({
+    core, logger, publicUrl: () => 'https://controller.test:7443', caFingerprint: 'sha256:test',
+    ...(options.registrationsPerMinute !== undefined && { registrationsPerMinute: options.registrationsPerMinute }),
+  });
+  await app.ready();
+
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= (async () => {
+    hub.closeAll();
+    await app.close();
+    store.close();
+  })());
+  return { app, core, store, adminToken, logs: () => chunks.join(''), close };
+}
