@@ -70,6 +70,8 @@ function validFacts(facts: Record<string, unknown>): Facts | undefined {
 }
 
 export class ControllerCore {
+  private readonly unsaved = new Set<string>();
+
   constructor(
     readonly store: ControllerStore,
     readonly fleet: Fleet,
@@ -124,8 +126,26 @@ export class ControllerCore {
 
   heartbeat(agentId: string, message: Heartbeat): void {
     const now = this.clock();
-    this.store.agents.touch(agentId, now);
+    this.unsaved.add(agentId);
     this.applyTransitions(this.fleet.heartbeat(agentId, message, now));
+  }
+
+  /**
+   * Persists last-seen times. One UPDATE per heartbeat was the controller's largest own cost at
+   * 2,000 agents, so heartbeats only mark the agent and this writes them in one transaction;
+   * the daemon calls it every few seconds and on shutdown.
+   */
+  flushLastSeen(): number {
+    if (this.unsaved.size === 0) return 0;
+    const ids = [...this.unsaved];
+    this.unsaved.clear();
+    this.store.transaction(() => {
+      for (const id of ids) {
+        const at = this.fleet.get(id)?.health.lastHeartbeatAt;
+        if (at != null) this.store.agents.touch(id, at);
+      }
+    });
+    return ids.length;
   }
 
   tick(): void {

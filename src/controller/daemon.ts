@@ -88,14 +88,17 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const port = typeof address === 'object' && address ? address.port : options.port;
   url = options.publicUrl ?? `https://${options.host === '0.0.0.0' || options.host === '::' ? (localAddresses().find((a) => a !== '127.0.0.1' && !a.includes(':')) ?? '127.0.0.1') : options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
   const ticker = setInterval(() => core.tick(), Math.max(100, Math.min(1_000, Math.floor(health.intervalMs / 2))));
+  const lastSeenWriter = setInterval(() => core.flushLastSeen(), 2_000);
   events.record('controller-started', null, { url });
   options.logger.info({ url, dataDir: options.dataDir, caFingerprint: pki.ca.fingerprint }, 'controller listening');
 
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= (async () => {
     clearInterval(ticker);
+    clearInterval(lastSeenWriter);
     hub.closeAll();
     await app.close();
+    core.flushLastSeen();
     await inventory?.close();
     store.close();
   })());
