@@ -85,7 +85,7 @@ export class AgentConnection {
       void this.heartbeat();
     });
     socket.on('message', (data) => this.receive(data.toString()));
-    socket.on('unexpected-response', (_req, res: IncomingMessage) => this.refused(res));
+    socket.on('unexpected-response', (_req, res: IncomingMessage) => this.refused(socket, res));
     socket.on('error', (error) => logger.warn({ err: error.message }, 'connection to the controller failed'));
     socket.on('close', () => {
       clearInterval(this.heartbeatTimer);
@@ -94,19 +94,24 @@ export class AgentConnection {
     });
   }
 
-  private refused(res: IncomingMessage): void {
+  private refused(socket: WebSocket, res: IncomingMessage): void {
     let text = '';
     res.setEncoding('utf8');
     res.on('data', (chunk: string) => { text += chunk; });
+    res.once('error', () => socket.terminate());
     res.on('end', () => {
       let body: unknown;
       try { body = JSON.parse(text); } catch { body = undefined; }
       const error = errorFromBody(res.statusCode ?? 0, body, 'E_CONTROLLER_UNREACHABLE');
-      if (FATAL_CODES.has(error.code)) {
+      const fatal = FATAL_CODES.has(error.code);
+      if (fatal) {
         this.stopped = true;
         clearTimeout(this.reconnectTimer);
-        this.options.onFatal(error);
       } else this.options.logger.warn({ status: res.statusCode, code: error.code }, error.message);
+      // ws leaves the handshake hanging once 'unexpected-response' is handled: abort it, so the
+      // socket closes and, unless refused for good, reconnects.
+      socket.terminate();
+      if (fatal) this.options.onFatal(error);
     });
   }
 

@@ -14,7 +14,8 @@ export interface FleetEvent {
 
 export interface EventSink {
   add(event: Omit<FleetEvent, 'id'>): number;
-  list(query: { afterId?: number; server?: string; limit: number }): FleetEvent[];
+  /** Oldest first; with `newest`, the last `limit` events rather than the first. */
+  list(query: { afterId?: number; server?: string; limit: number; newest?: boolean }): FleetEvent[];
 }
 
 export class EventLog {
@@ -32,12 +33,12 @@ export class EventLog {
     return stored;
   }
 
-  list(query: { afterId?: number; server?: string; limit: number }): FleetEvent[] {
+  list(query: { afterId?: number; server?: string; limit: number; newest?: boolean }): FleetEvent[] {
     return this.sink.list(query);
   }
 
   /** Events after `afterId`; waits up to `waitMs` for the first one when there are none yet. */
-  async follow(query: { afterId: number; server?: string; limit: number }, waitMs: number, signal?: AbortSignal): Promise<FleetEvent[]> {
+  async follow(query: { afterId: number; server?: string; limit: number; newest?: boolean }, waitMs: number, signal?: AbortSignal): Promise<FleetEvent[]> {
     const now = this.list(query);
     if (now.length > 0 || waitMs <= 0) return now;
     return new Promise((resolve) => {

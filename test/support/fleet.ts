@@ -177,6 +177,9 @@ export interface ServerDetail { server: ServerView; facts: Record<string, unknow
 
 export interface WaitOptions { timeoutMs?: number; intervalMs?: number }
 
+/** Thrown by a wait whose lab was cleaned up meanwhile (the test timed out): stops polling. */
+class LabClosed extends Error {}
+
 /**
  * Polls `probe` every `intervalMs` (200 ms) until it returns something other than undefined,
  * false or null, and returns that. Past the deadline it fails with `what`, the last value the
@@ -191,6 +194,7 @@ export async function waitUntil<T>(what: string, probe: () => Promise<T | undefi
       const value = await probe();
       if (value !== undefined && value !== false && value !== null) return value;
     } catch (error) {
+      if (error instanceof LabClosed) throw error;
       lastError = error;
     }
     if (Date.now() >= deadline) {
@@ -211,6 +215,7 @@ export class FleetLab {
   readonly root = mkdtempSync(join(tmpdir(), 'cistern-fleet-'));
   private readonly daemons: Daemon[] = [];
   private count = 0;
+  private closed = false;
 
   /** A new empty folder in the lab. */
   dir(name: string): string {
@@ -220,6 +225,7 @@ export class FleetLab {
   }
 
   private spawn(label: string, args: string[], home: string): Daemon {
+    if (this.closed) throw new LabClosed(`the lab was cleaned up: not starting ${label}`);
     const daemon = new Daemon(label, spawnCistern(args, homeEnv(home)));
     this.daemons.push(daemon);
     return daemon;
@@ -280,7 +286,8 @@ export class FleetLab {
   }
 
   /** Runs the CLI against `controller` (HOME is the controller's, so the CLI finds its saved config). */
-  cli(controller: Controller, args: readonly string[], timeoutMs = 15_000): Promise<ProcessResult> {
+  async cli(controller: Controller, args: readonly string[], timeoutMs = 15_000): Promise<ProcessResult> {
+    if (this.closed) throw new LabClosed(`the lab was cleaned up: not running \`cistern ${args.join(' ')}\``);
     return runCistern(args, homeEnv(controller.home), timeoutMs);
   }
 
@@ -307,14 +314,21 @@ export class FleetLab {
     return this.json<ServerDetail>(controller, ['server', 'show', name]);
   }
 
-  /** Polls `cistern status --json` until `server` is listed and `accept` holds; returns its view. */
-  waitForServer(controller: Controller, server: string, accept: (view: ServerView) => boolean, options: WaitOptions & { what?: string } = {}): Promise<ServerView> {
+  /** Polls `cistern status --json` until `pick` returns something for the server list. */
+  waitForStatus<T>(controller: Controller, what: string, pick: (servers: ServerView[]) => T | undefined | false | null, options: WaitOptions = {}): Promise<T> {
     let last: ServerView[] | undefined;
-    return waitUntil(options.what ?? `${server} in \`cistern status\``, async () => {
+    return waitUntil(what, async () => {
       last = await this.status(controller);
-      const view = last.find((s) => s.name === server);
-      return view && accept(view) ? view : undefined;
+      return pick(last);
     }, { ...options, describe: () => `last status: ${JSON.stringify(last?.map((s) => ({ name: s.name, health: s.health, connected: s.connected })))}\n${this.describe()}` });
+  }
+
+  /** Polls `cistern status --json` until `server` is listed and `accept` holds; returns its view. */
+  waitForServer(controller: Controller, server: string, accept: (view: ServerView) => boolean, options: WaitOptions = {}): Promise<ServerView> {
+    return this.waitForStatus(controller, `${server} in \`cistern status\``, (servers) => {
+      const view = servers.find((s) => s.name === server);
+      return view && accept(view) ? view : undefined;
+    }, options);
   }
 
   /** Polls `cistern events --json` until `pick` returns something for the event list. */
@@ -331,8 +345,14 @@ export class FleetLab {
     return this.daemons.map((d) => d.describe()).join('\n');
   }
 
+  /** Kills every agent the lab started (SIGKILL); controllers keep running. */
+  async killAgents(): Promise<void> {
+    await Promise.all(this.daemons.filter((d) => d.label.startsWith('agent')).map((d) => d.kill()));
+  }
+
   /** Kills every process the lab started and removes its folder. */
   async cleanup(): Promise<void> {
+    this.closed = true;
     await Promise.all(this.daemons.map((d) => d.kill()));
     rmSync(this.root, { recursive: true, force: true });
   }

@@ -18,7 +18,8 @@ const tokenBody = z.object({
 });
 const commandBody = z.object({ name: z.enum(COMMAND_NAMES), args: z.record(z.string(), z.unknown()).default({}), timeoutMs: z.int().positive().max(600_000).default(10_000) });
 const eventsQuery = z.object({
-  after: z.coerce.number().int().nonnegative().default(0),
+  /** Without it: the latest `limit` events. */
+  after: z.coerce.number().int().nonnegative().optional(),
   server: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   wait: z.coerce.number().int().min(0).max(60_000).default(0),
@@ -58,7 +59,7 @@ export function adminRoutes(app: FastifyInstance, deps: { core: ControllerCore; 
     const view = core.servers().find((s) => s.name === request.params.name);
     if (!view) throw new CisternError('E_SERVER_NOT_FOUND', `no server named "${request.params.name}"`);
     const agent = view.agentId ? core.store.agents.get(view.agentId) : undefined;
-    const history = core.events.list({ server: view.name, limit: 1000 }).filter((e) => e.kind === 'health').slice(-50);
+    const history = core.events.list({ server: view.name, limit: 1000, newest: true }).filter((e) => e.kind === 'health').slice(-50);
     return { server: view, facts: agent?.facts ?? null, ageRecipient: agent?.ageRecipient ?? null, history };
   });
 
@@ -80,7 +81,7 @@ export function adminRoutes(app: FastifyInstance, deps: { core: ControllerCore; 
     const query = parse(eventsQuery, request.query, 'query');
     const controller = new AbortController();
     request.raw.once('close', () => controller.abort());
-    const events = await core.events.follow({ afterId: query.after, server: query.server, limit: query.limit }, query.wait, controller.signal);
-    return { events, last: events.at(-1)?.id ?? query.after };
+    const events = await core.events.follow({ afterId: query.after ?? 0, server: query.server, limit: query.limit, newest: query.after === undefined }, query.wait, controller.signal);
+    return { events, last: events.at(-1)?.id ?? query.after ?? 0 };
   });
 }

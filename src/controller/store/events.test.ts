@@ -34,6 +34,15 @@ describe('event store', () => {
     expect(store.listEvents({ limit: -1 })).toEqual([]);
   });
 
+  it('lists the newest events, oldest first, when asked', () => {
+    const store = freshStore();
+    const ids = Array.from({ length: 7 }, (_, i) => store.addEvent({ at: 1000 + i, kind: 'health', server: i % 2 ? 'pi' : 'nas', data: { i } }));
+    expect(store.listEvents({ limit: 3, newest: true }).map((event) => event.data)).toEqual([{ i: 4 }, { i: 5 }, { i: 6 }]);
+    expect(store.listEvents({ server: 'pi', limit: 2, newest: true }).map((event) => event.data)).toEqual([{ i: 3 }, { i: 5 }]);
+    expect(store.listEvents({ afterId: ids[4], limit: 5, newest: true }).map((event) => event.data)).toEqual([{ i: 5 }, { i: 6 }]);
+    expect(store.listEvents({ limit: 0, newest: true })).toEqual([]);
+  });
+
   it('stores fleet-wide events and events without data', () => {
     const store = freshStore();
     const id = store.addEvent({ at: 5, kind: 'controller-started' });

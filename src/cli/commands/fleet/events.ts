@@ -17,7 +17,7 @@ export const eventsCommand = defineCommand({
   options: [
     { flags: '-f, --follow', description: 'keep printing new events as they happen (Ctrl-C stops)' },
     { flags: '--on <selector>', description: 'only events of servers matching SELECTOR (names, health=, profile=)' },
-    { flags: '--limit <n>', description: 'how many past events', default: '100' },
+    { flags: '--limit <n>', description: 'how many of the latest events', default: '100' },
   ],
   input: z.object({ follow: z.boolean().optional(), on: z.string().optional(), limit: z.coerce.number().int().min(1).max(1000) }),
   async handler(input, ctx) {
