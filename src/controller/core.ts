@@ -81,7 +81,13 @@ export class ControllerCore {
     readonly inventory: InventoryBinding | undefined,
     readonly clock: () => number = Date.now,
   ) {
-    for (const agent of store.agents.list()) if (agent.revokedAt === null) fleet.track(agent.id, agent.name, clock(), agent.lastSeenAt);
+    for (const agent of store.agents.list()) {
+      if (agent.revokedAt !== null) continue;
+      fleet.track(agent.id, agent.name, clock(), agent.lastSeenAt);
+      // Agents registered before the controller was given this inventory join it now; for the
+      // others this writes only if their facts changed.
+      inventory?.registered(agent.name, { hostname: agent.hostname, address: agent.address, facts: agent.facts });
+    }
   }
 
   createJoinToken(options: { ttlMs: number | null; uses: number | null; group: string | null; description: string | null }): JoinTokenView & { token: string } {

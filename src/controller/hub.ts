@@ -30,7 +30,18 @@ export class Hub {
   detach(agentId: string, socket: WebSocket): boolean {
     if (this.sockets.get(agentId) !== socket) return false;
     this.sockets.delete(agentId);
+    this.failPending(agentId, 'the agent disconnected before answering');
     return true;
+  }
+
+  /** Commands sent to an agent that is gone will never be answered: fail them now. */
+  private failPending(agentId: string, message: string): void {
+    for (const [id, p] of this.pending) {
+      if (p.agentId !== agentId) continue;
+      clearTimeout(p.timer);
+      this.pending.delete(id);
+      p.reject(new CisternError('E_AGENT_OFFLINE', message));
+    }
   }
 
   isConnected(agentId: string): boolean {
@@ -47,6 +58,7 @@ export class Hub {
   disconnect(agentId: string, code: number, reason: string): void {
     this.sockets.get(agentId)?.close(code, reason);
     this.sockets.delete(agentId);
+    this.failPending(agentId, reason);
   }
 
   command(agentId: string, name: CommandName, args: Record<string, unknown>, timeoutMs: number): Promise<CommandResultMessage> {

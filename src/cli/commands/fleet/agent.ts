@@ -1,7 +1,5 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { startAgent } from '../../../agent/daemon.js';
-import { createLogger } from '../../../util/logger.js';
 import { defineCommand } from '../../command.js';
 import { untilSignal } from './signals.js';
 
@@ -30,6 +28,9 @@ export const agentCommand = defineCommand({
   ],
   input: z.object({ controller: z.url().optional(), token: z.string().optional(), caHash: z.string().optional(), name: z.string().optional(), stateDir: z.string().optional() }),
   async handler(input, ctx) {
+    // Loaded here, not at the top: the daemon's dependencies would slow every other command.
+    const { startAgent } = await import('../../../agent/daemon.js');
+    const { createLogger } = await import('../../../util/logger.js');
     const logger = createLogger({ name: 'cistern-agent' });
     const agent = await startAgent({
       stateDir: input.stateDir ?? defaultAgentDir(ctx.env), controllerUrl: input.controller, token: input.token, caHash: input.caHash, name: input.name, logger,

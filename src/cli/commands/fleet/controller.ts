@@ -1,8 +1,6 @@
 import { z } from 'zod';
-import { defaultDataDir, startController } from '../../../controller/daemon.js';
 import { usageError } from '../../../errors.js';
 import { parseDuration } from '../../../util/duration.js';
-import { createLogger } from '../../../util/logger.js';
 import { saveClientConfig } from '../../client/config.js';
 import { defineCommand } from '../../command.js';
 import { untilSignal } from './signals.js';
@@ -51,6 +49,9 @@ export const controllerCommand = defineCommand({
   }),
   async handler(input, ctx) {
     const { host, port } = parseListen(input.listen);
+    // Loaded here, not at the top: the daemon's dependencies would slow every other command.
+    const { defaultDataDir, startController } = await import('../../../controller/daemon.js');
+    const { createLogger } = await import('../../../util/logger.js');
     const logger = createLogger({ name: 'cistern-controller' });
     const running = await startController({
       dataDir: input.dataDir ?? defaultDataDir(ctx.env), host, port, publicUrl: input.publicUrl,

@@ -3,9 +3,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { startAgent } from '../../../agent/daemon.js';
-import { startController } from '../../../controller/daemon.js';
-import { createLogger } from '../../../util/logger.js';
 import { saveClientConfig } from '../../client/config.js';
 import { defineCommand } from '../../command.js';
 import { parseListen } from './controller.js';
@@ -42,6 +39,10 @@ export const upCommand = defineCommand({
     const inventory = input.inventory ?? join(dataDir, 'inventory.yaml');
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
     if (!existsSync(inventory)) await writeFile(inventory, NEW_INVENTORY, { mode: 0o644 });
+    // Loaded here, not at the top: the daemons' dependencies would slow every other command.
+    const { startController } = await import('../../../controller/daemon.js');
+    const { startAgent } = await import('../../../agent/daemon.js');
+    const { createLogger } = await import('../../../util/logger.js');
     const logger = createLogger({ name: 'cistern', level: ctx.env.CISTERN_LOG_LEVEL ?? 'warn' });
     const controller = await startController({ dataDir: join(dataDir, 'controller'), host, port, inventory, logger });
     const local = `https://127.0.0.1:${new URL(controller.url).port}`;
