@@ -423,6 +423,20 @@ describe('the agent socket', () => {
     expect(res.json().error.code).toBe('E_AGENT_OFFLINE');
   });
 
+  it('fails a command at once when its agent disconnects before answering', async () => {
+    const c = await controller();
+    const { credential, name } = await registerAgent(c);
+    const agent = await connect(c, credential);
+    const started = Date.now();
+    const answer = c.app.inject({ method: 'POST', url: `/v1/servers/${name}/commands`, headers: admin(c), payload: { name: 'ping', timeoutMs: 30_000 } });
+    await agent.next('command');
+    agent.ws.terminate();
+    const res = await answer;
+    expect(res.statusCode).toBe(409);
+    expect(res.json().error.code).toBe('E_AGENT_OFFLINE');
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
   it("does not let one agent answer another agent's command", async () => {
     const c = await controller();
     const alpha = await connect(c, (await registerAgent(c, 'alpha')).credential);
