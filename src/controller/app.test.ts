@@ -56,7 +56,13 @@ async function connect(c: TestController, credential: string): Promise<Agent> {
   let wake = () => {};
   const ws = await c.app.injectWS('/v1/agent/connect', { headers: { authorization: `Bearer ${credential}` } }, {
     onInit: (socket) => socket.on('message', (data: Buffer) => {
-      inbox.push(JSON.parse(data.toString('utf8')) as Record<string, unknown>);
+      const message = JSON.parse(data.toString('utf8')) as Record<string, unknown>;
+      // Like a real agent, answer the fact collection every connection starts with.
+      if (message.type === 'command' && message.name === 'collect-facts') {
+        socket.send(JSON.stringify({ type: 'result', id: message.id, ok: true, data: {} }));
+        return;
+      }
+      inbox.push(message);
       wake();
     }),
   });

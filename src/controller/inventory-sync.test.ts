@@ -1,6 +1,11 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { intelN100 } from '../agent/fixtures/pcs.js';
-import { factsSummary } from './inventory-sync.js';
+import { tempDir } from '../testing/tmp.js';
+import { silentLogger } from '../util/logger.js';
+import { factsSummary, InventorySync } from './inventory-sync.js';
 
 describe('factsSummary', () => {
   it('summarizes well-formed facts', () => {
@@ -13,5 +18,40 @@ describe('factsSummary', () => {
     expect(summary).not.toHaveProperty('gpus');
     expect(summary).not.toHaveProperty('disks');
     expect(summary).not.toHaveProperty('os');
+  });
+});
+
+describe('InventorySync', () => {
+  const BASE = '# fleet\nservers:\n  eden:\n    hostname: eden   # the main box\n';
+
+  async function sync(text = BASE) {
+    const file = join(tempDir(), 'inventory.yaml');
+    writeFileSync(file, text);
+    const s = new InventorySync({ file, logger: silentLogger(), debounceMs: 10 });
+    await s.start();
+    return { s, file };
+  }
+
+  it('adds agents that share an OS host name under unique host names, in one write', async () => {
+    const { s, file } = await sync();
+    s.registered('vm', { hostname: 'vm', address: null, facts: intelN100 });
+    s.registered('vm-2', { hostname: 'vm', address: null, facts: intelN100 });
+    s.registered('vm', { hostname: 'vm', address: null, facts: intelN100 });
+    await s.close();
+    const data = parse(readFileSync(file, 'utf8'));
+    expect(Object.keys(data.servers)).toEqual(['eden', 'vm', 'vm-2']);
+    expect([data.servers.vm.hostname, data.servers['vm-2'].hostname]).toEqual(['vm', 'vm-2']);
+    expect(readFileSync(file, 'utf8').startsWith(BASE)).toBe(true);
+  });
+
+  it('writes one valid change even when another in the same batch is refused', async () => {
+    const { s, file } = await sync(`${BASE}network:\n  subnet: 10.0.0.0/24\n`);
+    s.healthChanged('eden', 'healthy', Date.UTC(2026, 0, 1));
+    // A name the inventory refuses: the write of this one entry fails on its own.
+    s.registered('bad name', { hostname: 'vm', address: null, facts: intelN100 });
+    await s.close();
+    const data = parse(readFileSync(file, 'utf8'));
+    expect(data.servers.eden.status.health).toBe('healthy');
+    expect(data.servers['bad name']).toBeUndefined();
   });
 });

@@ -21,6 +21,7 @@ import type { Logger } from '../util/logger.js';
 import type { InventoryBinding } from './core.js';
 
 type Status = Record<string, unknown>;
+interface Change { status: Status; add?: Record<string, unknown> }
 type RawServers = Record<string, Record<string, unknown>>;
 
 /**
@@ -57,7 +58,9 @@ export interface InventorySyncOptions { file: string; logger: Logger; debounceMs
 
 export class InventorySync implements InventoryBinding {
   private current: Analysis | undefined;
-  private readonly pending = new Map<string, { status: Status; add?: Record<string, unknown> }>();
+  private readonly pending = new Map<string, Change>();
+  /** The batch being written right now. */
+  private inFlight = new Map<string, Change>();
   private timer: NodeJS.Timeout | undefined;
   private watcher: FSWatcher | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
@@ -132,7 +135,14 @@ export class InventorySync implements InventoryBinding {
       this.queue(name, { facts });
       return;
     }
-    const taken = new Set(this.current ? serverEntries(this.current.inventory).map(([, s]) => s.hostname.toLowerCase()) : []);
+    // A server already on its way into the file keeps the entry it was queued with.
+    if (this.pending.get(name)?.add || this.inFlight.get(name)?.add) {
+      this.queue(name, { facts });
+      return;
+    }
+    // Host names must stay unique, also against servers queued but not written yet.
+    const queued = [...this.pending.values(), ...this.inFlight.values()].flatMap((c) => (c.add ? [String(c.add.hostname).toLowerCase()] : []));
+    const taken = new Set([...(this.current ? serverEntries(this.current.inventory).map(([, s]) => s.hostname.toLowerCase()) : []), ...queued]);
     const subnet = this.current?.inventory.network?.subnet;
     const inSubnet = (ip: string) => {
       if (!subnet) return true;
@@ -170,6 +180,33 @@ export class InventorySync implements InventoryBinding {
     if (this.pending.size === 0) return;
     const batch = new Map(this.pending);
     this.pending.clear();
+    this.inFlight = batch;
+    try {
+      const failed = await this.apply(batch);
+      // The file is valid but some change would not be: write the others one by one, so one
+      // bad entry never holds back the rest; what fails alone is logged and dropped.
+      if (failed === 'change-invalid' && batch.size > 1) {
+        for (const [name, change] of batch) {
+          if ((await this.apply(new Map([[name, change]]))) !== undefined) this.options.logger.error({ file: this.options.file, server: name }, 'dropped a status change the inventory refuses');
+        }
+      } else if (failed === 'change-invalid') {
+        this.options.logger.error({ file: this.options.file, servers: [...batch.keys()] }, 'dropped a status change the inventory refuses');
+      } else if (failed === 'file-invalid') {
+        // Keep the batch for the next write (after the next valid reload or change), under any
+        // change queued since: dropping it would leave a stale status, or a new server never added.
+        for (const [name, change] of batch) {
+          const newer = this.pending.get(name);
+          const add = newer?.add ?? change.add;
+          this.pending.set(name, { status: { ...change.status, ...newer?.status }, ...(add && { add }) });
+        }
+      }
+    } finally {
+      this.inFlight = new Map();
+    }
+  }
+
+  /** One edit with `batch`; says why it failed, if it did. */
+  private async apply(batch: Map<string, Change>): Promise<'file-invalid' | 'change-invalid' | undefined> {
     try {
       const result = await editInventory(this.options.file, (data) => {
         const servers = (data.servers && typeof data.servers === 'object' ? data.servers : (data.servers = {})) as RawServers;
@@ -182,16 +219,11 @@ export class InventorySync implements InventoryBinding {
       });
       this.lastWritten = result.analysis.text;
       if (result.changed) this.current = result.analysis;
+      return undefined;
     } catch (error) {
       const message = error instanceof CisternError ? error.message.split('\n').slice(0, 3).join(' ') : (error as Error).message;
       this.options.logger.error({ file: this.options.file, servers: [...batch.keys()] }, `could not write server status to the inventory: ${message}`);
-      // Keep the batch for the next write (after the next valid reload or change), under any
-      // change queued since: dropping it would leave a stale status, or a new server never added.
-      for (const [name, change] of batch) {
-        const newer = this.pending.get(name);
-        const add = newer?.add ?? change.add;
-        this.pending.set(name, { status: { ...change.status, ...newer?.status }, ...(add && { add }) });
-      }
+      return error instanceof CisternError && error.code === 'E_INVENTORY_UNCHANGED_INVALID' ? 'change-invalid' : 'file-invalid';
     }
   }
 }

@@ -107,6 +107,12 @@ describe.each([['windows', true], ['whole document', false]])('patchYaml (%s) on
     expect(out).toBe('a:\n  b: {}\n  d: []\n');
   });
 
+  it('adds a key to the last entry and a new entry after it, in that order', () => {
+    const text = 'servers:\n  eden:\n    hostname: eden   # main\nnetwork: {}\n';
+    const out = edit(text, (d) => { d.servers.eden.status = { health: 'up' }; d.servers.ocean = { hostname: 'ocean' }; });
+    expect(out).toBe('servers:\n  eden:\n    hostname: eden   # main\n    status:\n      health: up\n  ocean:\n    hostname: ocean\nnetwork: {}\n');
+  });
+
   it('grows an empty flow map into a block', () => {
     expect(edit('# fleet\nservers: {}\n', (d) => { d.servers.eden = { hostname: 'eden' }; })).toBe('# fleet\nservers:\n  eden:\n    hostname: eden\n');
   });
@@ -137,6 +143,24 @@ describe.each([['windows', true], ['whole document', false]])('patchYaml (%s) pr
     fc.record({ kind: fc.constant('delete' as const), server: fc.constantFrom('eden', 'rivers'), key: fc.constantFrom('role', 'tags', 'services', 'notes', 'storage', 'location') }),
     fc.record({ kind: fc.constant('push' as const), server: fc.constantFrom('eden'), value: scalarArb }),
   );
+
+  it('patches many changes at once, including new entries and new keys of the last entry', () => {
+    const addArb = fc.record({ kind: fc.constant('add' as const), server: fc.constantFrom('ocean', 'sea', 'lake'), value: fc.dictionary(keyArb, scalarArb, { minKeys: 1, maxKeys: 3, noNullPrototype: true }) });
+    // Also without the comment that ends the last entry, where both kinds of insertion meet.
+    const texts = [RICHLY_COMMENTED, RICHLY_COMMENTED.replace('    # a comment at the end of rivers\n', '')];
+    fc.assert(fc.property(fc.constantFrom(...texts), fc.array(fc.oneof(opArb, addArb), { minLength: 2, maxLength: 6 }), (text, ops) => {
+      const doc = parseDocument(text);
+      const data = doc.toJS() as Data;
+      for (const op of ops) {
+        if (op.kind === 'add') { data.servers[op.server] = op.value; continue; }
+        const server = data.servers[op.server];
+        if (op.kind === 'set') server[op.key] = op.value;
+        else if (op.kind === 'delete') delete server[op.key];
+        else if (Array.isArray(server.services)) server.services.push(op.value);
+      }
+      expect(parseDocument(patchYaml(text, data, { document: () => doc, windows: useWindows })).toJS()).toEqual(data);
+    }), { numRuns: 300 });
+  });
 
   it('reads back exactly as intended and keeps every comment outside removed entries', () => {
     const comments = (text: string) => text.split('\n').filter((l) => /^\s*#/.test(l)).map((l) => l.trim());

@@ -250,8 +250,13 @@ export function detectStyle(doc: Document, text: string): Style {
   return style;
 }
 
+/**
+ * Applies splices from the end of the text backwards. Insertions at one offset keep the order
+ * they were made in: the diff makes an entry's own additions before its parent's new siblings,
+ * so a server's new `status:` lands under it, above a server added after it.
+ */
 export function applySplices(text: string, splices: Splice[]): string {
-  const sorted = [...splices].sort((a, b) => b.start - a.start || b.end - a.end);
+  const sorted = splices.map((splice, order) => ({ ...splice, order })).sort((a, b) => b.start - a.start || b.end - a.end || b.order - a.order);
   let out = text;
   let limit = Infinity;
   for (const s of sorted) {

@@ -21,6 +21,12 @@ export function agentSocketRoute(app: FastifyInstance, core: ControllerCore): vo
     core.hub.attach(agentId, socket);
     core.fleet.setConnected(agentId, true);
     core.events.record('connected', name, { remote: request.ip });
+    // Hardware changes between runs (a disk added, a GPU swapped) reach the inventory: facts are
+    // collected again on every connection and written only when they differ.
+    core.hub.command(agentId, 'collect-facts', {}, 120_000).then(
+      (result) => { if (result.ok && result.data && typeof result.data === 'object') core.updateFacts(agentId, result.data as Record<string, unknown>); },
+      () => { /* the agent went away or is busy; its registration facts stand */ },
+    );
     let malformed = 0;
     socket.on('message', (data: Buffer) => {
       let json: unknown;
