@@ -55,3 +55,22 @@ describe('InventorySync', () => {
     expect(data.servers['bad name']).toBeUndefined();
   });
 });
+
+describe('InventorySync with a file broken by hand', () => {
+  it('holds changes back while the file is invalid and writes them after it is fixed', async () => {
+    const file = join(tempDir(), 'inventory.yaml');
+    const good = '# fleet\nservers:\n  eden:\n    hostname: eden\n    role: primary\n';
+    writeFileSync(file, good);
+    const s = new InventorySync({ file, logger: silentLogger(), debounceMs: 10 });
+    await s.start();
+    writeFileSync(file, good.replace('role: primary', 'role: boss'));
+    s.registered('ocean', { hostname: 'ocean', address: null, facts: intelN100 });
+    await s.flush();
+    expect(readFileSync(file, 'utf8')).toContain('role: boss');
+    expect(readFileSync(file, 'utf8')).not.toContain('ocean');
+    writeFileSync(file, good);
+    await s.reload();
+    await s.close();
+    expect(parse(readFileSync(file, 'utf8')).servers.ocean.hostname).toBe('ocean');
+  });
+});

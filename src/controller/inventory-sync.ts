@@ -223,7 +223,10 @@ export class InventorySync implements InventoryBinding {
     } catch (error) {
       const message = error instanceof CisternError ? error.message.split('\n').slice(0, 3).join(' ') : (error as Error).message;
       this.options.logger.error({ file: this.options.file, servers: [...batch.keys()] }, `could not write server status to the inventory: ${message}`);
-      return error instanceof CisternError && error.code === 'E_INVENTORY_UNCHANGED_INVALID' ? 'change-invalid' : 'file-invalid';
+      if (!(error instanceof CisternError) || error.code !== 'E_INVENTORY_UNCHANGED_INVALID') return 'file-invalid';
+      // Refused because of this change, or because the file on disk already has errors?
+      const onDisk = await readFile(this.options.file, 'utf8').then((text) => analyze(text, this.options.file).ok, () => false);
+      return onDisk ? 'change-invalid' : 'file-invalid';
     }
   }
 }
