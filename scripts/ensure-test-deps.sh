@@ -13,6 +13,7 @@ REQUIRED=(
   "openssh-client    ssh-keygen"
   "iproute2          ip"
   "util-linux        unshare"
+  "transmission-daemon /usr/bin/transmission-daemon"
 )
 
 present() {

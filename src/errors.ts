@@ -39,6 +39,17 @@ export const ERROR_CODES = {
   E_API: 'the controller answered with an unexpected error',
   E_CLIENT_CONFIG: 'the CLI does not know which controller to talk to',
   E_LISTEN: 'the controller cannot listen on its address',
+  E_GROUP_NOT_FOUND: 'no group has that name',
+  E_KEY_EXISTS: 'an SSH key with that name already exists at that level',
+  E_KEY_NOT_FOUND: 'no SSH key has that name at that level',
+  E_SSH_IDENTITY: "the admin's SSH credential (--identity or ssh-agent) is missing or unusable",
+  E_SSH_CONNECT: 'an SSH connection to a server failed',
+  E_SSH_AUTH: 'a server refused SSH authentication',
+  E_SSH_TIMEOUT: 'an SSH operation on a server did not finish in time',
+  E_SSH_SFTP: 'a file operation over SFTP failed on a server',
+  E_HOST_KEY_CHANGED: "a server's SSH host key differs from the one Cistern pinned",
+  E_KNOWN_HOSTS: "cistern's known_hosts file cannot be read or written",
+  E_AUTHORIZED_KEYS: "a server's authorized_keys cannot be updated safely",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

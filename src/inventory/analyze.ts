@@ -14,6 +14,7 @@ import { resolveGroups } from './groups.js';
 import { checkRules } from './rules.js';
 import type { Inventory } from './schema.js';
 import { checkSchema, unknownKeys } from './schema-findings.js';
+import { checkSshKeys } from './ssh-key-rules.js';
 import { checkTemplates } from './templates.js';
 
 export interface ParsedDocument { doc: Document.Parsed }
@@ -95,6 +96,7 @@ function check(raw: unknown): { inventory: Inventory; inputs: FindingInput[] } {
     ...checkRules(schema.value).filter((f) => !mentionsDropped(f, schema.droppedServers)),
     ...resolution.findings,
     ...checkTemplates(schema.value),
+    ...checkSshKeys(schema.value),
   ];
   return { inventory: schema.value, inputs };
 }

@@ -38,6 +38,16 @@ const port = z.int().min(1).max(65535);
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 const vars = z.record(z.string(), z.unknown()).describe('Template variables');
 
+export const sshKeySchema = z.looseObject({
+  name: name('key').describe('Names the key: a more specific level replaces a key of the same name'),
+  key: z.string().min(1).describe('An OpenSSH public key line: TYPE BASE64 [COMMENT], e.g. "ssh-ed25519 AAAA... alice@laptop"'),
+});
+const sshKeys = (level: string) => z.array(sshKeySchema).describe(
+  `SSH public keys installed in the deploy user's authorized_keys by \`cistern keys sync\`, ${level}. `
+  + 'A server gets the fleet keys, then its groups\' keys (by priority, then name), then its own; '
+  + 'a key name at a more specific level replaces the same name from a lower one.',
+);
+
 export const storageDeviceSchema = z.looseObject({
   device: z.string().min(1),
   mount: z.string().regex(/^\//, { error: 'an absolute mount path starting with /' }),
@@ -84,6 +94,7 @@ export const serverSchema = z.looseObject({
   labels: z.record(z.string(), scalar).optional(),
   hardware_profile: z.enum(HARDWARE_PROFILES).optional().describe('auto (the default) detects from facts'),
   vars: vars.optional(),
+  ssh_keys: sshKeys('for this server').optional(),
   status: statusSchema.optional(),
 });
 
@@ -120,6 +131,7 @@ export const groupSchema = z.looseObject({
   selector: z.string().optional().describe('A selector, as with --on'),
   vars: vars.optional(),
   priority: z.int().optional().describe('Higher wins when groups set the same variable (default 0)'),
+  ssh_keys: sshKeys('for the members of this group').optional(),
 });
 
 export const templateSchema = z.union([
@@ -135,6 +147,7 @@ export const inventorySchema = z.looseObject({
   monitoring: monitoringSchema.optional(),
   groups: z.record(name('group'), groupSchema.nullable()).optional(),
   vars: vars.optional().describe('Fleet-wide template variables'),
+  ssh_keys: sshKeys('for every server').optional(),
   templates: z.record(name('template'), templateSchema).optional(),
 });
 
@@ -143,6 +156,7 @@ export type Server = z.infer<typeof serverSchema>;
 export type ServerStatus = z.infer<typeof statusSchema>;
 export type Group = z.infer<typeof groupSchema>;
 export type ServiceEntry = z.infer<typeof serviceEntrySchema>;
+export type SshKey = z.infer<typeof sshKeySchema>;
 
 /** The JSON Schema (draft 2020-12) for editors such as yaml-language-server. */
 export function inventoryJsonSchema(): Record<string, unknown> {

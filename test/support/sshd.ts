@@ -14,7 +14,7 @@ import { runOk } from './process.js';
 
 export const SSHD = '/usr/sbin/sshd';
 /** sshd's privilege separation directory, compiled into Debian's build; it must exist. */
-const PRIVSEP_DIR = '/run/sshd';
+export const PRIVSEP_DIR = '/run/sshd';
 
 export interface Sshd {
   readonly port: number;
@@ -40,10 +40,14 @@ export function assertSshdPrerequisites(): void {
   }
 }
 
-function sshdConfig(dir: string, port: number): string {
+/**
+ * sshd_config for a server with its host key in `dir` (made by `ssh-keygen … -f DIR/host_key`)
+ * that shows its banner and lets nobody in. The lab (test/lab) listens on its host's address.
+ */
+export function sshdConfig(dir: string, port: number, listenAddress = '127.0.0.1'): string {
   return [
     '# Written by test/support/sshd.ts: a banner to read, nobody to log in.',
-    'ListenAddress 127.0.0.1',
+    `ListenAddress ${listenAddress}`,
     `Port ${port}`,
     `HostKey ${join(dir, 'host_key')}`,
     `PidFile ${join(dir, 'sshd.pid')}`,
@@ -54,6 +58,18 @@ function sshdConfig(dir: string, port: number): string {
     'AuthorizedKeysFile none',
     '',
   ].join('\n');
+}
+
+/**
+ * Writes a throwaway host key and the config into `dir`, makes sure the privilege separation
+ * directory exists, and returns the config's path (for `sshd -f`).
+ */
+export async function writeSshdFiles(dir: string, port: number, listenAddress = '127.0.0.1'): Promise<string> {
+  await runOk('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'cistern-test', '-f', join(dir, 'host_key')], { timeoutMs: 10_000 });
+  mkdirSync(PRIVSEP_DIR, { recursive: true, mode: 0o755 });
+  const config = join(dir, 'sshd_config');
+  writeFileSync(config, sshdConfig(dir, port, listenAddress));
+  return config;
 }
 
 /** Resolves when `pattern` shows up in what `read` returns; rejects if the child exits first or time runs out. */
@@ -119,10 +135,7 @@ export async function startSshd(ns: NetworkNamespace, port: number, readyTimeout
   };
 
   try {
-    await runOk('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'cistern-test', '-f', join(dir, 'host_key')], { timeoutMs: 10_000 });
-    mkdirSync(PRIVSEP_DIR, { recursive: true, mode: 0o755 });
-    const config = join(dir, 'sshd_config');
-    writeFileSync(config, sshdConfig(dir, port));
+    const config = await writeSshdFiles(dir, port);
     // -D: stay in the foreground, so killing this child kills sshd; -e: log to stderr, so a
     // failure to start explains itself. `ip netns exec` execs sshd, so the child *is* sshd.
     child = ns.spawn(SSHD, ['-D', '-e', '-f', config]);

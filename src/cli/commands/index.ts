@@ -18,11 +18,18 @@ import { setCommand } from './inventory/set.js';
 import { showCommand } from './inventory/show.js';
 import { tagAddCommand, untagCommand } from './inventory/tag.js';
 import { validateCommand } from './inventory/validate.js';
+import { keysAddCommand } from './keys/add.js';
+import { KEYS_HELP } from './keys/help.js';
+import { keysListCommand } from './keys/list.js';
+import { keysRemoveCommand } from './keys/remove.js';
+import { keysRotateCommand } from './keys/rotate.js';
+import { keysSyncCommand } from './keys/sync.js';
 
 export const groups: GroupDef[] = [
   { path: ['inventory'], summary: 'read, check and edit inventory.yaml', help: SELECTOR_HELP },
   { path: ['server'], summary: 'one registered server: details, commands, revocation' },
   { path: ['token'], summary: 'join tokens for new agents' },
+  { path: ['keys'], summary: 'SSH keys of the deploy users: list, add, remove, rotate, sync', help: KEYS_HELP },
 ];
 
 export const commands = [
@@ -31,4 +38,5 @@ export const commands = [
   tokenCreateCommand, tokenListCommand, tokenRevokeCommand,
   listCommand, showCommand, addCommand, removeCommand, setCommand, tagAddCommand, untagCommand,
   groupsCommand, validateCommand, schemaCommand, renderCommand,
+  keysListCommand, keysAddCommand, keysRemoveCommand, keysRotateCommand, keysSyncCommand,
 ] as unknown as CommandDef<never>[];
