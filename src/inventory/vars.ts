@@ -18,6 +18,14 @@ export interface MergedVars {
   origin: Record<string, string>;
 }
 
+/** A server's groups in merge order: by priority (lower first), then by name. */
+export function orderedGroups(inventory: Inventory, serverName: string, resolution: GroupResolution): string[] {
+  return [...(resolution.membership.get(serverName) ?? [])]
+    .map((name) => ({ name, priority: inventory.groups?.[name]?.priority ?? 0 }))
+    .sort((a, b) => a.priority - b.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map((g) => g.name);
+}
+
 export function mergedVars(inventory: Inventory, serverName: string, resolution: GroupResolution): MergedVars {
   const vars: Record<string, unknown> = {};
   const origin: Record<string, string> = {};
@@ -28,10 +36,7 @@ export function mergedVars(inventory: Inventory, serverName: string, resolution:
     }
   };
   apply(inventory.vars, 'fleet');
-  const groups = [...(resolution.membership.get(serverName) ?? [])]
-    .map((name) => ({ name, priority: inventory.groups?.[name]?.priority ?? 0 }))
-    .sort((a, b) => a.priority - b.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const group of groups) apply(inventory.groups?.[group.name]?.vars, `group:${group.name}`);
+  for (const group of orderedGroups(inventory, serverName, resolution)) apply(inventory.groups?.[group]?.vars, `group:${group}`);
   apply(inventory.servers?.[serverName]?.vars, 'server');
   return { vars, origin };
 }

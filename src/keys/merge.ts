@@ -12,6 +12,7 @@
  */
 import type { GroupResolution } from '../inventory/groups.js';
 import type { Inventory, SshKey } from '../inventory/schema.js';
+import { orderedGroups } from '../inventory/vars.js';
 
 export interface EffectiveKey extends SshKey {
   /** "fleet", "group:NAME" or "server". */
@@ -29,14 +30,6 @@ export function levelKeys(inventory: Inventory, level: KeyLevel): SshKey[] {
   if (level.kind === 'fleet') return inventory.ssh_keys ?? [];
   if (level.kind === 'group') return inventory.groups?.[level.name]?.ssh_keys ?? [];
   return inventory.servers?.[level.name]?.ssh_keys ?? [];
-}
-
-/** The server's groups in merge order: priority, then name. */
-function orderedGroups(inventory: Inventory, serverName: string, resolution: GroupResolution): string[] {
-  return [...(resolution.membership.get(serverName) ?? [])]
-    .map((name) => ({ name, priority: inventory.groups?.[name]?.priority ?? 0 }))
-    .sort((a, b) => a.priority - b.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map((g) => g.name);
 }
 
 export function mergedKeys(inventory: Inventory, serverName: string, resolution: GroupResolution): EffectiveKey[] {
