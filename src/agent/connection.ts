@@ -12,7 +12,7 @@ import type { Logger } from '../util/logger.js';
 import { VERSION } from '../version.js';
 import { backoffDelay } from './backoff.js';
 import type { Credential } from './enroll.js';
-import { errorFromBody } from './http.js';
+import { errorFromBody } from '../protocol/https-json.js';
 
 export type CommandHandler = (args: Record<string, unknown>) => Promise<unknown>;
 

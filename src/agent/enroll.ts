@@ -8,7 +8,7 @@ import { CisternError } from '../errors.js';
 import { PROTOCOL_VERSION, registerResponseSchema, type RegisterRequest } from '../protocol/messages.js';
 import { VERSION } from '../version.js';
 import { fetchPinnedCa } from './ca-pin.js';
-import { errorFromBody, postJson } from './http.js';
+import { errorFromBody, requestJson } from '../protocol/https-json.js';
 import { loadCredential, loadOrCreateAgeIdentity, saveCredential } from './identity.js';
 
 export interface Credential { agentId: string; token: string; controllerUrl: string; caPem: string; caFingerprint: string }
@@ -43,7 +43,7 @@ export async function enroll(options: EnrollOptions): Promise<Enrollment> {
     ageRecipient: recipient,
     facts: await options.collectFacts(),
   };
-  const response = await postJson(`${base}/v1/register`, request, { caPem });
+  const response = await requestJson(`${base}/v1/register`, { method: 'POST', body: request, caPem });
   if (response.status !== 200) throw errorFromBody(response.status, response.body, 'E_REGISTRATION_REFUSED');
   const parsed = registerResponseSchema.safeParse(response.body);
   if (!parsed.success) throw new CisternError('E_REGISTRATION_REFUSED', 'the controller sent a registration answer this agent cannot read');

@@ -1,10 +1,8 @@
 /**
- * The CLI's HTTPS client of the controller API: admin token in the Authorization header, TLS
- * verified against the controller's CA. Error answers become CisternErrors with their code;
- * nothing here ever prints the token.
+ * The CLI's client of the controller API: the admin token in the Authorization header, TLS
+ * verified against the controller's CA. Error answers become CisternErrors with their code.
  */
-import { request } from 'node:https';
-import { CisternError, ERROR_CODES, type ErrorCode } from '../../errors.js';
+import { errorFromBody, requestJson } from '../../protocol/https-json.js';
 import type { ClientConfig } from './config.js';
 
 export interface ApiClient {
@@ -14,37 +12,13 @@ export interface ApiClient {
 }
 
 export function apiClient(config: ClientConfig): ApiClient {
-  const call = <T>(method: string, path: string, body?: unknown, timeoutMs = 15_000): Promise<T> => {
-    const url = new URL(path, config.controller);
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    return new Promise<T>((resolve, reject) => {
-      const req = request(url, {
-        method,
-        ca: config.caPem,
-        timeout: timeoutMs,
-        headers: {
-          authorization: `Bearer ${config.token}`,
-          ...(payload !== undefined && { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
-        },
-      }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => { text += chunk; });
-        res.on('end', () => {
-          let json: unknown;
-          try { json = JSON.parse(text); } catch { json = undefined; }
-          if ((res.statusCode ?? 500) < 300) return resolve(json as T);
-          const error = (json as { error?: { code?: string; message?: string; hint?: string } } | undefined)?.error;
-          const code: ErrorCode = error?.code && Object.hasOwn(ERROR_CODES, error.code) ? (error.code as ErrorCode) : 'E_API';
-          reject(new CisternError(code, error?.message ?? `${method} ${url.pathname}: HTTP ${res.statusCode}`, { hint: error?.hint }));
-        });
-      });
-      req.on('timeout', () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));
-      req.on('error', (error) => reject(new CisternError('E_CONTROLLER_UNREACHABLE', `cannot reach the controller at ${config.controller}: ${error.message}`, {
-        hint: 'is `cistern controller` (or `cistern up`) running?',
-      })));
-      req.end(payload);
+  const call = async <T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, timeoutMs?: number): Promise<T> => {
+    const response = await requestJson(new URL(path, config.controller), {
+      method, body, timeoutMs, caPem: config.caPem, token: config.token,
+      unreachableHint: 'is `cistern controller` (or `cistern up`) running?',
     });
+    if (response.status >= 300) throw errorFromBody(response.status, response.body, 'E_API');
+    return response.body as T;
   };
   return {
     get: (path, options) => call('GET', path, undefined, options?.timeoutMs),
