@@ -35,7 +35,7 @@ export const eventsCommand = defineCommand({
     const first = await client.get<{ events: FleetEvent[]; last: number }>(`/v1/events?limit=${input.limit}`);
     const shown = first.events.filter(keep);
     if (!input.follow) return { data: shown, text: shown.map(formatEvent).join('\n') || 'no events' };
-    for (const e of shown) ctx.stdout.write(`${input.on === undefined || !ctx.color ? '' : ''}${formatEvent(e)}\n`);
+    for (const e of shown) ctx.stdout.write(`${formatEvent(e)}\n`);
     let last = first.last;
     let stop = false;
     process.once('SIGINT', () => { stop = true; });

@@ -49,8 +49,8 @@ export const upCommand = defineCommand({
     if (controller.adminToken) await saveClientConfig(ctx.env, { controller: local, token: controller.adminToken, caPem: controller.caPem });
     const agentDir = join(dataDir, 'agent');
     const registered = existsSync(join(agentDir, 'credential.json'));
-    const join_ = registered ? undefined : controller.core.createJoinToken({ ttlMs: 600_000, uses: 1, group: null, description: 'cistern up: this machine' });
-    const agent = await startAgent({ stateDir: agentDir, controllerUrl: local, token: join_?.token, caHash: controller.caFingerprint, name: input.name, logger });
+    const joinToken = registered ? undefined : controller.core.createJoinToken({ ttlMs: 600_000, uses: 1, group: null, description: 'cistern up: this machine' });
+    const agent = await startAgent({ stateDir: agentDir, controllerUrl: local, token: joinToken?.token, caHash: controller.caFingerprint, name: input.name, logger });
     ctx.stdout.write([
       `Cistern is up.`,
       `  API:        ${controller.url} (CA ${controller.caFingerprint})`,
