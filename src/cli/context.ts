@@ -23,7 +23,9 @@ export interface CommandContext {
 export type Style = Parameters<typeof styleText>[0];
 
 export function paint(ctx: Pick<CommandContext, 'color'>, style: Style, text: string): string {
-  return ctx.color ? styleText(style, text) : text;
+  // The context already decided whether colors fit (a terminal, no NO_COLOR): styleText must
+  // not second-guess it against process.stdout, which is not the output in tests.
+  return ctx.color ? styleText(style, text, { validateStream: false }) : text;
 }
 
 export function processContext(): CommandContext {
