@@ -1,17 +1,6 @@
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../../testing/tmp.js';
-import { openStore, type NewAgent, type Store } from './index.js';
-
-const stores: Store[] = [];
-afterEach(() => {
-  for (const store of stores.splice(0)) store.close();
-});
-function freshStore(): Store {
-  const store = openStore(join(tempDir(), 'cistern.db'));
-  stores.push(store);
-  return store;
-}
+import { describe, expect, it } from 'vitest';
+import { testStore } from '../../testing/store.js';
+import type { NewAgent } from './index.js';
 
 const NOW = Date.parse('2026-11-28T10:00:00Z');
 const agent = (name: string, extra: Partial<NewAgent> = {}): NewAgent => ({
@@ -20,7 +9,7 @@ const agent = (name: string, extra: Partial<NewAgent> = {}): NewAgent => ({
 
 describe('agent store', () => {
   it('creates agents and finds them by id, name and credential', () => {
-    const store = freshStore();
+    const store = testStore();
     const created = store.createAgent(agent('nas', { address: '192.168.1.5', group: 'media', facts: { cpus: 4 }, ageRecipient: 'age1xyz' }));
     expect(created).toEqual({
       id: 'id-nas', name: 'nas', hostname: 'nas.lan', address: '192.168.1.5', credentialHash: 'hash-nas', ageRecipient: 'age1xyz',
@@ -34,13 +23,13 @@ describe('agent store', () => {
   });
 
   it('lists agents by name', () => {
-    const store = freshStore();
+    const store = testStore();
     for (const name of ['pi', 'attic', 'nas']) store.createAgent(agent(name));
     expect(store.listAgents().map((row) => row.name)).toEqual(['attic', 'nas', 'pi']);
   });
 
   it('refuses a second agent with the same name, naming it', () => {
-    const store = freshStore();
+    const store = testStore();
     store.createAgent(agent('nas'));
     expect(() => store.createAgent(agent('nas', { id: 'other', credentialHash: 'other' }))).toThrow(
       expect.objectContaining({ code: 'E_AGENT_EXISTS', message: 'an agent named "nas" already exists' }),
@@ -49,7 +38,7 @@ describe('agent store', () => {
   });
 
   it('renames, updates facts, revokes', () => {
-    const store = freshStore();
+    const store = testStore();
     store.createAgent(agent('nas'));
     store.createAgent(agent('pi'));
     expect(store.renameAgent('id-nas', 'vault')).toBe(true);
@@ -68,7 +57,7 @@ describe('agent store', () => {
   });
 
   it('records the last heartbeat and never moves it back', () => {
-    const store = freshStore();
+    const store = testStore();
     store.createAgent(agent('nas'));
     store.touchLastSeen('id-nas', NOW + 2000);
     store.touchLastSeen('id-nas', NOW + 1000);

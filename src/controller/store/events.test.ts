@@ -1,22 +1,10 @@
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../../testing/tmp.js';
+import { describe, expect, it } from 'vitest';
+import { testStore } from '../../testing/store.js';
 import { generateJoinToken } from '../tokens.js';
-import { openStore, type Store } from './index.js';
-
-const stores: Store[] = [];
-afterEach(() => {
-  for (const store of stores.splice(0)) store.close();
-});
-function freshStore(): Store {
-  const store = openStore(join(tempDir(), 'cistern.db'));
-  stores.push(store);
-  return store;
-}
 
 describe('event store', () => {
   it('pages through events by id, for all servers or one', () => {
-    const store = freshStore();
+    const store = testStore();
     const ids = Array.from({ length: 7 }, (_, i) => store.addEvent({ at: 1000 + i, kind: 'health', server: i % 2 ? 'pi' : 'nas', data: { i } }));
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
 
@@ -35,7 +23,7 @@ describe('event store', () => {
   });
 
   it('lists the newest events, oldest first, when asked', () => {
-    const store = freshStore();
+    const store = testStore();
     const ids = Array.from({ length: 7 }, (_, i) => store.addEvent({ at: 1000 + i, kind: 'health', server: i % 2 ? 'pi' : 'nas', data: { i } }));
     expect(store.listEvents({ limit: 3, newest: true }).map((event) => event.data)).toEqual([{ i: 4 }, { i: 5 }, { i: 6 }]);
     expect(store.listEvents({ server: 'pi', limit: 2, newest: true }).map((event) => event.data)).toEqual([{ i: 3 }, { i: 5 }]);
@@ -44,13 +32,13 @@ describe('event store', () => {
   });
 
   it('stores fleet-wide events and events without data', () => {
-    const store = freshStore();
+    const store = testStore();
     const id = store.addEvent({ at: 5, kind: 'controller-started' });
     expect(store.listEvents({ limit: 10 })).toEqual([{ id, at: 5, kind: 'controller-started', server: null, data: null }]);
   });
 
   it('never keeps a token secret that slipped into event data', () => {
-    const store = freshStore();
+    const store = testStore();
     const { id, secret, token } = generateJoinToken();
     store.addEvent({ at: 1, kind: 'join-refused', server: 'nas', data: { error: `bad token ${token}` } });
     const [event] = store.listEvents({ limit: 1 });

@@ -1,18 +1,9 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { testStore } from '../../testing/store.js';
 import { tempDir } from '../../testing/tmp.js';
 import { generateJoinToken, hashSecret } from '../tokens.js';
-import { openStore, type NewJoinToken, type Store } from './index.js';
-
-const stores: Store[] = [];
-afterEach(() => {
-  for (const store of stores.splice(0)) store.close();
-});
-function storeAt(file = join(tempDir(), 'cistern.db')): Store {
-  const store = openStore(file);
-  stores.push(store);
-  return store;
-}
+import type { NewJoinToken, Store } from './index.js';
 
 const NOW = Date.parse('2026-11-28T10:00:00Z');
 const HOUR = 3_600_000;
@@ -26,7 +17,7 @@ function addToken(store: Store, limits: Partial<NewJoinToken> = {}) {
 
 describe('join token store', () => {
   it('creates, gets and lists tokens', () => {
-    const store = storeAt();
+    const store = testStore();
     const { id, row } = addToken(store, { group: 'media', description: 'living room', expiresAt: NOW + HOUR, usesLeft: 3 });
     expect(row).toMatchObject({ id, group: 'media', description: 'living room', usesLeft: 3, revokedAt: null });
     expect(store.getJoinToken(id)).toEqual(row);
@@ -36,7 +27,7 @@ describe('join token store', () => {
   });
 
   it('redeems a token and takes one use', () => {
-    const store = storeAt();
+    const store = testStore();
     const { id, hash } = addToken(store, { usesLeft: 2 });
     const result = store.redeemJoinToken(id, hash, NOW);
     expect(result).toMatchObject({ ok: true, row: { id, usesLeft: 1 } });
@@ -47,7 +38,7 @@ describe('join token store', () => {
   });
 
   it('treats a wrong secret like an unknown token', () => {
-    const store = storeAt();
+    const store = testStore();
     const { id } = addToken(store);
     const message = `join token ${id} is not known to this controller`;
     expect(store.redeemJoinToken(id, hashSecret('guess'), NOW)).toEqual({ ok: false, reason: 'unknown', message });
@@ -56,7 +47,7 @@ describe('join token store', () => {
   });
 
   it('refuses expired, revoked and used-up tokens without taking a use', () => {
-    const store = storeAt();
+    const store = testStore();
     const expiring = addToken(store, { expiresAt: NOW + HOUR, usesLeft: 5 });
     expect(store.redeemJoinToken(expiring.id, expiring.hash, NOW + 2 * HOUR)).toEqual({
       ok: false, reason: 'expired', message: `join token ${expiring.id} expired at 2026-11-28T11:00:00Z`,
@@ -80,14 +71,14 @@ describe('join token store', () => {
 
   it('gives the last use to one of two connections racing for it', () => {
     const file = join(tempDir(), 'cistern.db');
-    const [a, b] = [storeAt(file), storeAt(file)];
+    const [a, b] = [testStore(file), testStore(file)];
     const { id, hash } = addToken(a, { usesLeft: 1 });
     const results = [a.redeemJoinToken(id, hash, NOW), b.redeemJoinToken(id, hash, NOW)];
     expect(results.map((result) => (result.ok ? 'ok' : result.reason))).toEqual(['ok', 'used-up']);
   });
 
   it('gives a use back when the surrounding transaction fails', () => {
-    const store = storeAt();
+    const store = testStore();
     const { id, hash } = addToken(store, { usesLeft: 1 });
     expect(() => store.transaction(() => {
       expect(store.redeemJoinToken(id, hash, NOW).ok).toBe(true);
