@@ -14,6 +14,9 @@ REQUIRED=(
   "iproute2          ip"
   "util-linux        unshare"
   "transmission-daemon /usr/bin/transmission-daemon"
+  "avahi-daemon      /usr/sbin/avahi-daemon"
+  "avahi-utils       avahi-browse"
+  "dbus-daemon       /usr/bin/dbus-daemon"
 )
 
 present() {
@@ -38,7 +41,8 @@ if ((EUID != 0)); then
 fi
 
 # Package maintainer scripts start their service (openssh-server would start a host-wide sshd on
-# port 22). The tests start their own instances, so forbid that with the standard Debian
+# port 22, avahi-daemon a host-wide mDNS responder on the machine's real network). The tests
+# start their own instances inside lab namespaces, so forbid that with the standard Debian
 # policy-rc.d hook, unless the machine already has a policy of its own.
 policy=/usr/sbin/policy-rc.d
 if [[ ! -e $policy ]]; then

@@ -6,6 +6,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, type RunOptions, type RunResult } from '../support/process.js';
 import { BIN } from '../support/cistern.js';
+import { avahiBrowse, startAvahi, type Avahi, type AvahiService } from './avahi.js';
 import { httpFrom, tcpFrom, type HttpOptions, type HttpResult, type TcpResult } from './client.js';
 import type { LabProcess, SpawnOptions } from './processes.js';
 import {
@@ -47,6 +48,8 @@ export class LabHost implements ServiceHost {
   /** Every process started on this host, by name (a restarted service replaces its entry). */
   readonly processes = new Map<string, LabProcess>();
   controller: LabController | undefined;
+  /** This host's Avahi, once `startAvahi` has run. */
+  avahi: Avahi | undefined;
   killed = false;
   private readonly context: HostContext;
 
@@ -137,6 +140,20 @@ export class LabHost implements ServiceHost {
     const agent = await startAgent(this, options);
     this.processes.set('agent', agent);
     return agent;
+  }
+
+  /** A private dbus-daemon and avahi-daemon on this host (processes `avahi-dbus`, `avahi`; see avahi.ts). */
+  async startAvahi(): Promise<Avahi> {
+    this.context.assertOpen(this.name);
+    this.avahi = await startAvahi(this);
+    return this.avahi;
+  }
+
+  /** `avahi-browse -rpt TYPE` through this host's Avahi, parsed: the services of TYPE it resolves now. */
+  avahiBrowse(type: string, options?: { timeoutMs?: number }): Promise<AvahiService[]> {
+    this.context.assertOpen(this.name);
+    if (!this.avahi) throw new Error(`no Avahi on ${this.name}: start it with startAvahi()`);
+    return avahiBrowse(this, this.avahi, type, options);
   }
 
   /** The built CLI, run inside this host with the HOME of the controller started here. */

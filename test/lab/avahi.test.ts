@@ -1,0 +1,162 @@
+/**
+ * Avahi interop in the fleet lab: a stock Linux mDNS stack (avahi-daemon 0.8, as Debian ships
+ * it) sees the `_cistern._tcp` records that bonjour-service sends, TXT and all, and
+ * bonjour-service sees what Avahi publishes.
+ *
+ * Needs root, iproute2, avahi-daemon, avahi-utils and dbus-daemon (`bash
+ * scripts/ensure-test-deps.sh`). A machine without them fails this file saying what to install;
+ * it never skips.
+ */
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertAvahiPrerequisites, avahiPublish, parseAvahiBrowse, type Avahi, type AvahiService } from './avahi.js';
+import { createLab, processState, type Lab, type LabHost } from './index.js';
+import type { LabProcess } from './processes.js';
+
+const BONJOUR = createRequire(import.meta.url).resolve('bonjour-service');
+
+/** Publishes one service with bonjour-service, as a Cistern agent will: argv = module, ServiceConfig JSON. */
+const PUBLISHER = `
+const { Bonjour } = require(process.argv[2]);
+const config = JSON.parse(process.argv[3]);
+const bonjour = new Bonjour({}, (error) => { console.log('bonjour error: ' + error); process.exit(1); });
+const service = bonjour.publish(config);
+service.on('up', () => console.log('published ' + service.fqdn));
+`;
+
+/** Browses one type with bonjour-service and prints each service found as a JSON line. */
+const BROWSER = `
+const { Bonjour } = require(process.argv[2]);
+const bonjour = new Bonjour({}, (error) => { console.log('bonjour error: ' + error); process.exit(1); });
+const browser = bonjour.find({ type: process.argv[3] }, (s) => {
+  console.log('found ' + JSON.stringify({ name: s.name, host: s.host, port: s.port, addresses: s.addresses, txt: s.txt }));
+});
+// One query at start is all bonjour-service sends; ask again in case that one went unanswered.
+let asked = 1;
+const again = setInterval(() => { if (++asked > 10) clearInterval(again); else browser.update(); }, 1000);
+`;
+
+const fingerprint = (host: string) => `sha256:${Buffer.from(host.padEnd(32, '.')).toString('hex')}`;
+
+function agentTxt(host: string): Record<string, string> {
+  return { id: `agent-${host}`, v: '0.1.0', profile: 'generic', fp: fingerprint(host) };
+}
+
+/** Polls until `probe` returns something, at most `attempts` times and `timeoutMs` in all. */
+async function poll<T>(what: string, probe: () => Promise<T | undefined>, limits: { attempts: number; timeoutMs: number; intervalMs?: number }): Promise<T> {
+  const deadline = Date.now() + limits.timeoutMs;
+  let last = '';
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error instanceof Error ? error.message : String(error);
+    }
+    if (attempt >= limits.attempts || Date.now() >= deadline) throw new Error(`gave up waiting for ${what} after ${attempt} attempts${last ? `; last error: ${last}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, limits.intervalMs ?? 200));
+  }
+}
+
+/** Pids of running processes whose command line mentions `text`. */
+function processesMentioning(text: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(text)) pids.push(Number(entry));
+    } catch { /* gone meanwhile */ }
+  }
+  return pids;
+}
+
+describe('parseAvahiBrowse', () => {
+  it('unescapes names and TXT strings as avahi-browse 0.8 prints them', () => {
+    // Real output for: avahi-publish -s 'we;ird. "name" é\x' _cistern._tcp 7443 'q="x"' 'b=a\b' 's=a;b' 'u=é' $'nl=a\nb' 'e=' flag '=nokey'
+    const stdout = [
+      '+;eth0;IPv4;we\\059ird\\.\\032\\034name\\034\\032\\195\\169\\\\x;_cistern._tcp;local',
+      '=;eth0;IPv4;we\\059ird\\.\\032\\034name\\034\\032\\195\\169\\\\x;_cistern._tcp;local;h1.local;10.213.0.11;7443;"=nokey" "flag" "e=" "nl=a\\010b" "u=\\195\\169" "s=a;b" "b=a\\\\b" "q=\\"x\\""',
+      '',
+    ].join('\n');
+    expect(parseAvahiBrowse(stdout)).toEqual([{
+      interface: 'eth0', protocol: 'IPv4', name: 'we;ird. "name" é\\x', type: '_cistern._tcp', domain: 'local', host: 'h1.local', address: '10.213.0.11', port: 7443,
+      txt: { q: '"x"', b: 'a\\b', s: 'a;b', u: 'é', nl: 'a\nb', e: '', flag: '' },
+    }]);
+  });
+
+  it('keeps the first of a repeated key, in the order the strings were sent', () => {
+    // avahi-browse prints the TXT strings last first: k=1 was sent first.
+    const [service] = parseAvahiBrowse('=;eth0;IPv4;x;_t._tcp;local;h.local;10.0.0.1;1;"k=2" "k=1"\n');
+    expect(service?.txt).toEqual({ k: '1' });
+  });
+});
+
+describe('Avahi in a lab of three hosts', () => {
+  let lab: Lab;
+  let h1: LabHost;
+  let h2: LabHost;
+  let h3: LabHost;
+  let avahi: Avahi;
+  const started: LabProcess[] = [];
+
+  beforeAll(async () => {
+    assertAvahiPrerequisites();
+    lab = await createLab({ hosts: 3, services: { sshd: false, transmission: false, media: false }, timeLimitMs: 40_000 });
+    [h1, h2, h3] = lab.hosts as [LabHost, LabHost, LabHost];
+    writeFileSync(join(lab.dir, 'publish.cjs'), PUBLISHER);
+    writeFileSync(join(lab.dir, 'browse.cjs'), BROWSER);
+    avahi = await h1.startAvahi();
+    started.push(avahi.dbus, avahi.daemon);
+  });
+
+  afterAll(async () => {
+    await lab?.destroy();
+  });
+
+  it('runs dbus-daemon and avahi-daemon inside h1, with avahi-daemon\'s /run in h1\'s folder', async () => {
+    await lab.verifyProcesses();
+    expect(avahi.hostName).toBe('h1.local');
+    expect(avahi.busAddress).toBe(`unix:path=${join(h1.dir, 'avahi', 'bus')}`);
+    expect(readFileSync(join(h1.dir, 'avahi', 'run', 'avahi-daemon', 'pid'), 'utf8').trim()).toBe(String(avahi.daemon.pid));
+  });
+
+  it('avahi-browse on h1 lists the agents bonjour-service publishes on h2 and h3, with address, port and exact TXT', async () => {
+    const agents = [h2, h3].map((host) => ({
+      host,
+      config: { name: `Cistern agent on ${host.name}`, type: 'cistern', port: 7400 + host.index, host: `${host.name}.local`, txt: agentTxt(host.name) },
+    }));
+    const publishers = agents.map(({ host, config }) => host.spawn('bonjour-publish', process.execPath, [join(lab.dir, 'publish.cjs'), BONJOUR, JSON.stringify(config)]));
+    started.push(...publishers);
+    await Promise.all(publishers.map((p) => p.waitForLog(/^published /m, 5_000)));
+    const expected: AvahiService[] = agents.map(({ host, config }) => ({
+      interface: 'eth0', protocol: 'IPv4', name: config.name, type: '_cistern._tcp', domain: 'local',
+      host: config.host, address: host.address, port: config.port, txt: config.txt,
+    }));
+    let last: AvahiService[] = [];
+    const seen = await poll('h1\'s Avahi to resolve both agents', async () => {
+      last = await h1.avahiBrowse('_cistern._tcp');
+      return last.length >= expected.length ? last : undefined;
+    }, { attempts: 5, timeoutMs: 10_000 });
+    expect([...seen].sort((a, b) => a.name.localeCompare(b.name)), JSON.stringify(last)).toEqual(expected);
+  });
+
+  it('a bonjour-service browser on h2 sees a service Avahi publishes on h1', async () => {
+    const service = { name: 'Cistern controller on h1', type: '_cistern._tcp', port: 7443, txt: { id: 'controller-h1', v: '0.1.0', role: 'controller' } };
+    started.push(await avahiPublish(h1, avahi, service));
+    const browser = h2.spawn('bonjour-browse', process.execPath, [join(lab.dir, 'browse.cjs'), BONJOUR, 'cistern']);
+    started.push(browser);
+    const line = await browser.waitForLog(/^found (\{.*"name":"Cistern controller on h1".*\})$/m, 8_000);
+    expect(JSON.parse(line[1] as string)).toEqual({ name: service.name, host: 'h1.local', port: 7443, addresses: ['10.213.0.11'], txt: service.txt });
+  });
+
+  it('leaves no avahi-daemon, dbus-daemon or publisher behind when the lab is torn down', async () => {
+    expect(started.map((p) => p.name).sort()).toEqual(['avahi', 'avahi-dbus', 'avahi-publish', 'bonjour-browse', 'bonjour-publish', 'bonjour-publish']);
+    for (const p of started) expect(p.running, p.describe()).toBe(true);
+    const dir = lab.dir;
+    await lab.destroy();
+    for (const p of started) expect(processState(p.pid), `${p.name} on ${p.host} (pid ${p.pid})`).toBeUndefined();
+    expect(processesMentioning(dir)).toEqual([]);
+  });
+});
