@@ -34,6 +34,8 @@ export default tseslint.config(
       'src/inventory/vars.ts', 'src/yaml/patch.ts', 'src/yaml/window.ts',
       'src/controller/health.ts', 'src/controller/fleet.ts', 'src/agent/backoff.ts', 'src/agent/profile.ts', 'src/agent/storage.ts',
       'src/agent/facts-parse.ts', 'src/agent/facts-build.ts', 'src/agent/facts-disks.ts', 'src/agent/facts-schema.ts',
+      'src/inventory/profiles.ts', 'src/services/index.ts', 'src/services/catalog.ts', 'src/services/known.ts',
+      'src/services/probe-verdict.ts', 'src/services/resolve.ts', 'src/services/schema.ts',
     ],
     rules: {
       'no-restricted-imports': ['error', { patterns: ['node:fs*', 'node:net', 'node:child_process', 'node:http*', 'node:dns*'] }],

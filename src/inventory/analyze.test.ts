@@ -120,8 +120,8 @@ describe('analyze', () => {
     const findings = analyze(text, 'i.yaml').findings;
     expect(findings.filter((f) => f.code === 'unknown-service').map((f) => f.path)).toEqual([
       ['servers', 'rivers', 'services', 0],
-      ['services', 'my-app'],
     ]);
+    expect(only(findings, 'custom-service-without-probe').path).toEqual(['services', 'my-app']);
     expect(only(findings, 'replica-is-primary').path).toEqual(['services', 'jellyfin', 'replicas', 0]);
     expect(findings.filter((f) => f.code === 'unknown-server').map((f) => f.path)).toEqual([
       ['services', 'jellyfin', 'replicas', 1],

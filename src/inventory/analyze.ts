@@ -159,8 +159,11 @@ export function nodeAt(doc: Document, path: FieldPath, key = false): Node | unde
   return last;
 }
 
+/** Findings about a key itself, placed on the key's line rather than its value's. */
+const KEY_CODES = new Set(['unknown-key', 'invalid-name', 'custom-service-without-probe']);
+
 function locate(input: FindingInput, doc: Document, position: ReturnType<typeof lineIndex>, file: string): Finding {
-  const node = nodeAt(doc, input.path, input.code === 'unknown-key' || input.code === 'invalid-name');
+  const node = nodeAt(doc, input.path, KEY_CODES.has(input.code));
   const offset = node?.range?.[0];
   if (offset === undefined) return { ...input, file, line: 1, column: 1 };
   const { line, col } = position(offset);

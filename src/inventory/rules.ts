@@ -4,11 +4,14 @@
  * value when the schema found errors, so every problem is reported in one pass.
  */
 import ipaddr from 'ipaddr.js';
+import { CisternError } from '../errors.js';
+import { isCatalogService } from '../services/catalog.js';
 import { KNOWN_SERVICES, isKnownService } from '../services/known.js';
 import { didYouMean } from '../util/suggest.js';
 import type { FindingInput } from './findings.js';
 import { serverEntries } from './groups.js';
 import type { Inventory } from './schema.js';
+import { parseSelector } from './selector.js';
 
 type Ip = ipaddr.IPv4 | ipaddr.IPv6;
 
@@ -37,7 +40,9 @@ export function checkRules(inventory: Inventory): FindingInput[] {
   const servers = serverEntries(inventory);
   const serverNames = new Set(servers.map(([name]) => name));
   const declared = Object.entries(inventory.services ?? {});
-  const customServices = new Set(declared.filter(([, def]) => def?.port !== undefined || def?.probe !== undefined).map(([name]) => name));
+  const customServices = new Set(declared
+    .filter(([name, def]) => !isCatalogService(name) && (def?.port !== undefined || def?.probe !== undefined))
+    .map(([name]) => name));
   const serviceNames = new Set([...Object.keys(KNOWN_SERVICES), ...customServices]);
   const serverHint = (name: string) => didYouMean(name, serverNames);
 
@@ -53,21 +58,41 @@ export function checkRules(inventory: Inventory): FindingInput[] {
     });
   }
 
-  // Service placement pins: names, primary and replicas.
+  // Services: a name outside the catalog is a custom service and must say how to reach it.
   for (const [service, def] of declared) {
     if (!isKnownService(service) && !customServices.has(service)) {
       findings.push({
-        severity: 'error', code: 'unknown-service', path: ['services', service],
-        message: `unknown service "${service}"`, expected: 'a known service, or a custom one with a port or probe',
-        hint: didYouMean(service, Object.keys(KNOWN_SERVICES)) ?? 'declare a custom service with `port:` or `probe:`',
+        severity: 'error', code: 'custom-service-without-probe', path: ['services', service],
+        message: `custom service "${service}" has no port or probe, so Cistern cannot check it`,
+        expected: 'a `port:` (probed over TCP) or a `probe:` (http, tcp or command)',
+        hint: didYouMean(service, Object.keys(KNOWN_SERVICES)) ?? 'add `port: N`, or `probe: {kind: http, path: /health}` with a port',
       });
     }
     if (!def) continue;
+    const probe = def.probe;
+    if (customServices.has(service) && def.port === undefined && probe && probe.kind !== 'command' && probe.port === undefined) {
+      findings.push({
+        severity: 'error', code: 'probe-without-port', path: ['services', service, 'probe'],
+        message: `the ${probe.kind} probe of custom service "${service}" has no port to reach`,
+        expected: 'a `port:` on the service or on its probe',
+      });
+    }
+    for (const key of ['on', 'not_on'] as const) {
+      const text = def[key];
+      if (text === undefined) continue;
+      try {
+        parseSelector(text);
+      } catch (error) {
+        if (!(error instanceof CisternError)) throw error;
+        findings.push({ severity: 'error', code: 'invalid-selector', path: ['services', service, key], message: error.message.split('\n')[0] ?? error.message, found: JSON.stringify(text), expected: 'a selector, as with --on' });
+      }
+    }
     if (def.primary !== undefined && !serverNames.has(def.primary)) {
       findings.push({ severity: 'error', code: 'unknown-server', path: ['services', service, 'primary'], message: `primary "${def.primary}" is not a server`, found: JSON.stringify(def.primary), expected: 'a name under servers:', hint: serverHint(def.primary) });
     }
     const seen = new Set<string>();
-    def.replicas?.forEach((replica, index) => {
+    // `replicas` is either the original format's list of servers or a count for placement.
+    if (Array.isArray(def.replicas)) def.replicas.forEach((replica, index) => {
       const path = ['services', service, 'replicas', index];
       if (replica === def.primary) findings.push({ severity: 'error', code: 'replica-is-primary', path, message: `replica "${replica}" is also the primary of ${service}`, expected: 'replicas on other servers than the primary' });
       else if (!serverNames.has(replica)) findings.push({ severity: 'error', code: 'unknown-server', path, message: `replica "${replica}" is not a server`, found: JSON.stringify(replica), expected: 'a name under servers:', hint: serverHint(replica) });

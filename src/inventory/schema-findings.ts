@@ -156,7 +156,10 @@ function walk(schema: z.ZodType, value: unknown, path: (string | number)[], out:
   } else if (schema instanceof z.ZodArray) {
     if (Array.isArray(value)) value.forEach((item, i) => walk(schema.element as z.ZodType, item, [...path, i], out));
   } else if (schema instanceof z.ZodUnion) {
-    const objectOption = (schema.options as z.ZodType[]).find((o) => o instanceof z.ZodObject);
-    if (objectOption && typeof value === 'object' && !Array.isArray(value)) walk(objectOption, value, path, out);
+    if (typeof value !== 'object' || Array.isArray(value)) return;
+    // The option the value is (a probe's `kind` picks one), else the first map-shaped option.
+    const objects = (schema.options as z.ZodType[]).filter((o) => o instanceof z.ZodObject);
+    const option = objects.find((o) => o.safeParse(value).success) ?? objects[0];
+    if (option) walk(option, value, path, out);
   }
 }

@@ -7,10 +7,12 @@
  * The JSON Schema printed by `cistern inventory schema` is generated from this module.
  */
 import { z } from 'zod';
+import { serviceFields } from '../services/schema.js';
+import { HARDWARE_PROFILES } from './profiles.js';
 
+export { HARDWARE_PROFILES };
 export const HARDWARE_TYPES = ['generic', 'raspberry-pi'] as const;
 export const ROLES = ['primary', 'secondary', 'storage'] as const;
-export const HARDWARE_PROFILES = ['auto', 'raspberry-pi', 'intel-quicksync', 'nvidia', 'amd-vaapi', 'generic'] as const;
 export const HEALTH_STATES = ['healthy', 'degraded', 'unreachable', 'down', 'unknown'] as const;
 
 // No regex flags here: JSON Schema patterns cannot carry them, so cases are spelled out.
@@ -105,11 +107,21 @@ export const networkSchema = z.looseObject({
   dhcp_range: z.looseObject({ start: ipAddress, end: ipAddress }).optional(),
 });
 
+/**
+ * A service under `services:`. The original format pins placement (`primary`, `replicas` as a
+ * list of servers); Cistern adds every field of a service definition (src/services/schema.ts),
+ * each optional: for a catalog service it overrides the catalog's value, and a name outside the
+ * catalog is a custom service, which must give at least a `port` or a `probe`.
+ */
 export const serviceEntrySchema = z.looseObject({
   primary: z.string().optional(),
-  replicas: z.array(z.string()).optional(),
-  port: port.optional().describe('Declares a custom service when the name is not in the catalog'),
-  probe: z.unknown().optional(),
+  replicas: z.union([z.array(z.string()), z.int().min(0)])
+    .optional()
+    .describe('Servers that hold a replica (original format), or how many replicas placement should choose'),
+  on: z.string().optional().describe('A selector, as with --on: servers this service may run on'),
+  not_on: z.string().optional().describe('A selector: servers this service must not run on'),
+  ...serviceFields,
+  port: serviceFields.port.describe('Declares a custom service when the name is not in the catalog (probed over TCP unless `probe:` says otherwise)'),
 });
 
 export const storageSchema = z.looseObject({

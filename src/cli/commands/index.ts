@@ -24,12 +24,14 @@ import { keysListCommand } from './keys/list.js';
 import { keysRemoveCommand } from './keys/remove.js';
 import { keysRotateCommand } from './keys/rotate.js';
 import { keysSyncCommand } from './keys/sync.js';
+import { servicesCatalogCommand } from './services/catalog.js';
 
 export const groups: GroupDef[] = [
   { path: ['inventory'], summary: 'read, check and edit inventory.yaml', help: SELECTOR_HELP },
   { path: ['server'], summary: 'one registered server: details, commands, revocation' },
   { path: ['token'], summary: 'join tokens for new agents' },
   { path: ['keys'], summary: 'SSH keys of the deploy users: list, add, remove, rotate, sync', help: KEYS_HELP },
+  { path: ['services'], summary: 'the service catalog: ports, probes, state and needs of each service' },
 ];
 
 export const commands = [
@@ -39,4 +41,5 @@ export const commands = [
   listCommand, showCommand, addCommand, removeCommand, setCommand, tagAddCommand, untagCommand,
   groupsCommand, validateCommand, schemaCommand, renderCommand,
   keysListCommand, keysAddCommand, keysRemoveCommand, keysRotateCommand, keysSyncCommand,
+  servicesCatalogCommand,
 ] as unknown as CommandDef<never>[];
