@@ -50,6 +50,7 @@ export const ERROR_CODES = {
   E_HOST_KEY_CHANGED: "a server's SSH host key differs from the one Cistern pinned",
   E_KNOWN_HOSTS: "cistern's known_hosts file cannot be read or written",
   E_AUTHORIZED_KEYS: "a server's authorized_keys cannot be updated safely",
+  E_USER_NOT_FOUND: "the deploy user is not in the server's /etc/passwd",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

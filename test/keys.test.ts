@@ -31,7 +31,7 @@ const BEGIN = '# BEGIN cistern managed keys — do not edit';
 const END = '# END cistern managed keys';
 
 interface SyncRow {
-  server: string; address: string; ok: boolean; changed: boolean; keys: string[]; added: string[]; removed: string[];
+  server: string; address: string; via: string; ok: boolean; changed: boolean; keys: string[]; added: string[]; removed: string[];
   host_key: { fingerprint: string; pinned: boolean } | null;
   error: { code: string; message: string; details?: { pinned: string[]; offered: string } } | null;
 }
@@ -141,7 +141,7 @@ ssh_keys:
     expect(json.known_hosts).toBe(knownHosts());
     for (const [name, sshd] of [['alpha', alpha], ['beta', beta]] as const) {
       expect(row(json, name)).toMatchObject({
-        ok: true, changed: true, keys: ['admin-laptop'], added: ['admin-laptop'], removed: [], error: null,
+        ok: true, via: 'ssh', changed: true, keys: ['admin-laptop'], added: ['admin-laptop'], removed: [], error: null,
         host_key: { fingerprint: await sshd.hostKeyFingerprint(), pinned: true },
       });
     }
@@ -186,7 +186,7 @@ ssh_keys:
     const result = await cistern(['keys', 'rotate', 'admin-laptop', '--key', pub('key-b'), '--on', 'tag:up', '--identity', key('bootstrap')]);
     expect(result.code, result.stderr || result.stdout).toBe(0);
     expect(result.stdout).toContain('rotated key admin-laptop at the fleet level');
-    expect(result.stdout).toMatch(/^alpha\s+127\.0\.0\.1:\d+\s+root\s+updated\s+1\s+\+admin-laptop -admin-laptop\s+SHA256:/m);
+    expect(result.stdout).toMatch(/^alpha\s+127\.0\.0\.1:\d+\s+root\s+ssh\s+updated\s+1\s+\+admin-laptop -admin-laptop\s+SHA256:/m);
     expect(result.stdout).toContain('all 2 servers in sync (2 updated)');
     expect(readFileSync(inventory, 'utf8')).toContain(`    key: ${pub('key-b')}\n`);
 
@@ -204,11 +204,11 @@ ssh_keys:
     const result = await cistern(['keys', 'sync', '--identity', key('bootstrap'), '--timeout', '10s']);
     expect(result.code, result.stderr).toBe(1);
     const lines = result.stdout.split('\n');
-    const header = lines.findIndex((l) => /^SERVER\s+ADDRESS\s+USER\s+RESULT\s+KEYS\s+CHANGES\s+HOST KEY$/.test(l));
+    const header = lines.findIndex((l) => /^SERVER\s+ADDRESS\s+USER\s+VIA\s+RESULT\s+KEYS\s+CHANGES\s+HOST KEY$/.test(l));
     expect(header, result.stdout).toBeGreaterThanOrEqual(0);
-    expect(lines[header + 1]).toMatch(/^alpha\s+127\.0\.0\.1:\d+\s+root\s+unchanged\s+1\s+-\s+SHA256:/);
+    expect(lines[header + 1]).toMatch(/^alpha\s+127\.0\.0\.1:\d+\s+root\s+ssh\s+unchanged\s+1\s+-\s+SHA256:/);
     expect(lines[header + 2]).toMatch(/^beta\s+.*\s+unchanged\s/);
-    expect(lines[header + 3]).toMatch(new RegExp(`^closed\\s+127\\.0\\.0\\.1:${CLOSED_PORT}\\s+root\\s+FAILED\\s+1\\s+-\\s+-$`));
+    expect(lines[header + 3]).toMatch(new RegExp(`^closed\\s+127\\.0\\.0\\.1:${CLOSED_PORT}\\s+root\\s+ssh\\s+FAILED\\s+1\\s+-\\s+-$`));
     expect(result.stdout).toContain(`closed: error[E_SSH_CONNECT]: ECONNREFUSED: cannot connect to 127.0.0.1:${CLOSED_PORT}`);
     expect(result.stdout).toContain('1 of 3 servers failed (0 updated)');
   });

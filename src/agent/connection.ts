@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
-import type { CisternError } from '../errors.js';
+import { isCisternError, type CisternError } from '../errors.js';
 import { commandSchema, controllerMessageSchema, PROTOCOL_VERSION, type CommandName, type Heartbeat, type Load } from '../protocol/messages.js';
 import type { Logger } from '../util/logger.js';
 import { VERSION } from '../version.js';
@@ -166,7 +166,9 @@ export class AgentConnection {
     try {
       reply = { type: 'result', id: command.id, ok: true, data: await this.options.handlers[command.name](command.args) };
     } catch (error) {
-      reply = { type: 'result', id: command.id, ok: false, error: error instanceof Error ? error.message : String(error) };
+      // A CisternError keeps its code and hint, so the CLI can show them as if it had failed itself.
+      const coded = isCisternError(error) ? { code: error.code, ...(error.hint !== undefined && { hint: error.hint.slice(0, 2000) }) } : {};
+      reply = { type: 'result', id: command.id, ok: false, error: (error instanceof Error ? error.message : String(error)).slice(0, 2000), ...coded };
     }
     if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(reply));
   }

@@ -3,6 +3,7 @@
  * controller, heartbeating and answering commands, until stopped or refused for good.
  */
 import type { CisternError } from '../errors.js';
+import { applyAuthorizedKeysCommand } from '../keys/local-apply.js';
 import type { Logger } from '../util/logger.js';
 import { AgentConnection } from './connection.js';
 import { enroll } from './enroll.js';
@@ -47,6 +48,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     handlers: {
       ping: async () => ({ pong: true, at: new Date().toISOString() }),
       'collect-facts': async () => facts(),
+      'apply-authorized-keys': (args) => applyAuthorizedKeysCommand(args, { logger: options.logger }),
     },
     onFatal: (error) => {
       options.logger.error({ code: error.code }, error.message);

@@ -1,16 +1,46 @@
 /**
- * `keys sync` across servers: one push per server, concurrently with a bound. A server that
- * fails (unreachable, refused, a changed host key) becomes a failed row; it never stops or
- * hides the others. The push itself is passed in, so this runs in tests without a socket.
+ * `keys sync` across servers: one push per server, concurrently with a bound, each over SSH or
+ * through the server's agent. A server that fails (unreachable, refused, a changed host key, an
+ * agent gone) becomes a failed row; it never stops or hides the others. The push itself is
+ * passed in, so this runs in tests without a socket.
  */
 import pLimit from 'p-limit';
 import { isCisternError } from '../errors.js';
-import type { ManagedKey } from './authorized-keys.js';
+import type { BlockKey, ManagedKey } from './authorized-keys.js';
+import type { HostKeyCheck } from './known-hosts.js';
 import { fingerprint, parsePublicKey } from './public-key.js';
-import type { PushResult, PushTarget } from './ssh-push.js';
+import type { PushTarget } from './ssh-push.js';
 
-export interface SyncTarget extends PushTarget {
+/** How a server's keys get there: the agent writes them itself, or Cistern logs in over SSH. */
+export type Via = 'agent' | 'ssh';
+export type ViaMode = Via | 'auto';
+
+/** A server and the keys it should have. */
+export interface KeyTarget extends PushTarget {
   keys: ManagedKey[];
+}
+
+export interface SyncTarget extends KeyTarget {
+  via: Via;
+}
+
+/** What one push did; `hostKey` only over SSH (the agent's channel is authenticated by the controller's CA). */
+export interface Applied {
+  path: string;
+  changed: boolean;
+  added: ManagedKey[];
+  removed: BlockKey[];
+  hostKey: HostKeyCheck | null;
+}
+
+/**
+ * The way to `server`: `auto` takes the agent when the controller says it is connected now,
+ * SSH otherwise (a new box has no agent yet; no controller means SSH for every server).
+ * `connected` is undefined when no controller was asked.
+ */
+export function chooseVia(mode: ViaMode, server: string, connected: ReadonlySet<string> | undefined): Via {
+  if (mode !== 'auto') return mode;
+  return connected?.has(server) ? 'agent' : 'ssh';
 }
 
 export interface SyncError {
@@ -25,6 +55,7 @@ export interface SyncResult {
   server: string;
   address: string;
   user: string;
+  via: Via;
   ok: boolean;
   changed: boolean;
   /** Names of the keys the block holds after the sync (what was wanted, when it failed). */
@@ -38,7 +69,7 @@ export interface SyncResult {
 
 export interface SyncOptions {
   concurrency: number;
-  push(target: SyncTarget): Promise<PushResult>;
+  push(target: SyncTarget): Promise<Applied>;
   onResult?: (result: SyncResult, done: number, total: number) => void;
 }
 
@@ -60,7 +91,7 @@ export async function syncKeys(targets: readonly SyncTarget[], options: SyncOpti
   const limit = pLimit(Math.max(1, options.concurrency));
   let done = 0;
   return Promise.all(targets.map((target) => limit(async (): Promise<SyncResult> => {
-    const base = { server: target.server, address: hostPort(target), user: target.user, keys: target.keys.map((k) => k.name) };
+    const base = { server: target.server, address: hostPort(target), user: target.user, via: target.via, keys: target.keys.map((k) => k.name) };
     let result: SyncResult;
     try {
       const pushed = await options.push(target);
@@ -68,7 +99,7 @@ export async function syncKeys(targets: readonly SyncTarget[], options: SyncOpti
         ...base, ok: true, changed: pushed.changed, path: pushed.path,
         added: pushed.added.map((k) => k.name),
         removed: pushed.removed.map((k) => k.name ?? materialName(k.material)),
-        host_key: { fingerprint: pushed.hostKey.fingerprint, pinned: pushed.hostKey.pinned },
+        host_key: pushed.hostKey && { fingerprint: pushed.hostKey.fingerprint, pinned: pushed.hostKey.pinned },
         error: null,
       };
     } catch (error) {

@@ -38,6 +38,9 @@ export const resultSchema = z.object({
   ok: z.boolean(),
   data: z.unknown().optional(),
   error: z.string().max(2000).optional(),
+  /** The CisternError code of a failure, when it had one, and its hint. */
+  code: z.string().max(64).optional(),
+  hint: z.string().max(2000).optional(),
 });
 export type CommandResultMessage = z.infer<typeof resultSchema>;
 
@@ -50,7 +53,7 @@ export const helloSchema = z.object({
 export const agentMessageSchema = z.discriminatedUnion('type', [heartbeatSchema, resultSchema, helloSchema]);
 export type AgentMessage = z.infer<typeof agentMessageSchema>;
 
-export const COMMAND_NAMES = ['ping', 'collect-facts'] as const;
+export const COMMAND_NAMES = ['ping', 'collect-facts', 'apply-authorized-keys'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 export const commandSchema = z.object({

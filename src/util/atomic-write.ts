@@ -4,12 +4,14 @@
  * never a mix. (write-file-atomic does not fsync the folder, so the rename itself could be lost.)
  */
 import { randomBytes } from 'node:crypto';
-import { chown, open, rename, rm, stat } from 'node:fs/promises';
+import { open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 export interface AtomicWriteOptions {
   /** File mode for a new file; an existing file keeps its mode and owner. */
   mode?: number;
+  /** Owner for a new file (needs root); default: the process's. */
+  owner?: { uid: number; gid: number };
 }
 
 export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
@@ -21,11 +23,14 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
   try {
     try {
       await handle.writeFile(data);
+      // fchown, not chown: in a folder others can write, the temporary name could be swapped
+      // for a link between the write and a chown by path.
+      const owner = existing ? (process.getuid?.() === 0 ? existing : undefined) : options.owner;
+      if (owner) await handle.chown(owner.uid, owner.gid);
       await handle.sync();
     } finally {
       await handle.close();
     }
-    if (existing && process.getuid?.() === 0) await chown(tmp, existing.uid, existing.gid);
     await rename(tmp, path);
   } catch (error) {
     await rm(tmp, { force: true });

@@ -69,7 +69,7 @@ export function adminRoutes(app: FastifyInstance, deps: { core: ControllerCore; 
     const started = performance.now();
     const result = await core.hub.command(agent.id, body.name, body.args, body.timeoutMs);
     if (result.ok && body.name === 'collect-facts' && result.data && typeof result.data === 'object') core.updateFacts(agent.id, result.data as Record<string, unknown>);
-    return { server: agent.name, command: body.name, ok: result.ok, data: result.data ?? null, error: result.error ?? null, ms: Math.round(performance.now() - started) };
+    return { server: agent.name, command: body.name, ok: result.ok, data: result.data ?? null, error: result.error ?? null, code: result.code ?? null, hint: result.hint ?? null, ms: Math.round(performance.now() - started) };
   });
 
   app.delete<{ Params: { name: string } }>('/v1/agents/:name', async (request) => {

@@ -5,5 +5,6 @@ export const KEYS_HELP = [
   'at a more specific level replaces the same name from a lower one.',
   '',
   'add, remove and rotate --no-sync edit inventory.yaml; sync (and rotate) install the merged keys',
-  'in a marked block of each server\'s ~/.ssh/authorized_keys over SSH, leaving every other line.',
+  'in a marked block of each server\'s ~/.ssh/authorized_keys, leaving every other line: through',
+  'the server\'s agent where it is connected to the controller, over SSH otherwise (--via).',
 ].join('\n');

@@ -1,8 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import ssh2 from 'ssh2';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../../../testing/cli.js';
 import { ED25519, ED25519_FP, RSA, RSA_FP, fakeEd25519 } from '../../../testing/ssh-keys.js';
-import { tempFile } from '../../../testing/tmp.js';
+import { tempDir, tempFile } from '../../../testing/tmp.js';
 
 const FLEET = `# A small fleet.
 servers:
@@ -18,6 +21,8 @@ groups:
 
 const json = (stdout: string) => JSON.parse(stdout);
 const fleet = (text = FLEET) => tempFile('inventory.yaml', text);
+/** An environment whose config folder holds no controller config (and no known_hosts). */
+const noController = (): NodeJS.ProcessEnv => ({ XDG_CONFIG_HOME: tempDir() });
 
 describe('keys add, remove, rotate --no-sync', () => {
   it('adds keys at the fleet, group and server levels, changing nothing else', async () => {
@@ -119,21 +124,21 @@ ssh_keys:
 
 describe('keys sync, before any connection', () => {
   it('needs an identity or an agent, and says how to give one', async () => {
-    const run = await cli(['keys', 'sync', '--file', fleet()], { env: {} });
+    const run = await cli(['keys', 'sync', '--file', fleet()], { env: noController() });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('error[E_SSH_IDENTITY]: no SSH credential to log in with');
-    const missing = await cli(['keys', 'sync', '--file', fleet(), '--identity', '/nonexistent/id_ed25519'], { env: {} });
+    const missing = await cli(['keys', 'sync', '--file', fleet(), '--identity', '/nonexistent/id_ed25519'], { env: noController() });
     expect(missing.stderr).toContain('cannot read the identity file /nonexistent/id_ed25519');
   });
 
   it('refuses a public key as the identity', async () => {
     const file = tempFile('id.pub', `${ED25519}\n`);
-    const pub = await cli(['keys', 'sync', '--file', fleet(), '--identity', file], { env: {} });
+    const pub = await cli(['keys', 'sync', '--file', fleet(), '--identity', file], { env: noController() });
     expect(pub.stderr).toContain(`error[E_SSH_IDENTITY]: ${file} is a public key`);
   });
 
   it('has nothing to do when the selector matches no server', async () => {
-    const run = await cli(['keys', 'sync', '--file', fleet(), '--on', 'tag:none', '--json'], { env: {} });
+    const run = await cli(['keys', 'sync', '--file', fleet(), '--on', 'tag:none', '--json'], { env: noController() });
     expect(run.code).toBe(0);
     expect(json(run.stdout)).toMatchObject({ ok: true, results: [] });
   });
@@ -141,5 +146,65 @@ describe('keys sync, before any connection', () => {
   it('validates --timeout and --concurrency', async () => {
     expect((await cli(['keys', 'sync', '--file', fleet(), '--timeout', 'soon'])).stderr).toContain('--timeout: "soon" is not a duration');
     expect((await cli(['keys', 'sync', '--file', fleet(), '--concurrency', '0'])).code).toBe(2);
+  });
+});
+
+/** A loopback port where nothing listens (it did a moment ago). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('keys sync --via', () => {
+  it('accepts auto, agent or ssh', async () => {
+    const run = await cli(['keys', 'sync', '--file', fleet(), '--via', 'pigeon'], { env: noController() });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--via: auto, agent or ssh');
+  });
+
+  it('--via agent needs a controller to go through', async () => {
+    const run = await cli(['keys', 'sync', '--file', fleet(), '--via', 'agent'], { env: noController() });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('error[E_CLIENT_CONFIG]: no controller to talk to');
+  });
+
+  it('auto with a controller that does not answer warns and goes over SSH; each failure is its own row', async () => {
+    const env = noController();
+    mkdirSync(join(env.XDG_CONFIG_HOME as string, 'cistern'));
+    const down = await closedPort();
+    writeFileSync(join(env.XDG_CONFIG_HOME as string, 'cistern', 'config.json'), JSON.stringify({ controller: `https://127.0.0.1:${down}`, token: 'csa_x.y', caPem: 'not used' }));
+    const identity = tempFile('id_ed25519', ssh2.utils.generateKeyPairSync('ed25519').private);
+    const [eden, rivers] = [await closedPort(), await closedPort()];
+    const file = fleet(`servers:
+  eden:
+    hostname: eden.invalid
+    address: 127.0.0.1
+    ssh: {port: ${eden}}
+  rivers:
+    hostname: rivers.invalid
+    address: 127.0.0.1
+    ssh: {port: ${rivers}, user: media}
+ssh_keys:
+  - {name: alice, key: "${ED25519}"}
+`);
+
+    const run = await cli(['keys', 'sync', '--file', file, '--identity', identity, '--json'], { env });
+    expect(run.code, run.stderr).toBe(1);
+    const report = json(run.stdout);
+    expect(report.warnings).toEqual([expect.stringMatching(/^could not ask the controller which agents are connected, so every server went over SSH: error\[E_CONTROLLER_UNREACHABLE\]/)]);
+    expect(report.results.map((r: { server: string; via: string; ok: boolean; error: { code: string } }) => [r.server, r.via, r.ok, r.error.code])).toEqual([
+      ['eden', 'ssh', false, 'E_SSH_CONNECT'], ['rivers', 'ssh', false, 'E_SSH_CONNECT'],
+    ]);
+
+    const text = await cli(['keys', 'sync', '--file', file, '--identity', identity], { env });
+    const lines = text.stdout.split('\n');
+    expect(lines[0]).toMatch(/^SERVER\s+ADDRESS\s+USER\s+VIA\s+RESULT\s+KEYS\s+CHANGES\s+HOST KEY$/);
+    expect(lines[1]).toMatch(new RegExp(`^eden\\s+127\\.0\\.0\\.1:${eden}\\s+root\\s+ssh\\s+FAILED\\s+1\\s+-\\s+-$`));
+    expect(lines[2]).toMatch(/^rivers\s+\S+\s+media\s+ssh\s+FAILED\s/);
+    expect(text.stdout).toContain('warning: could not ask the controller');
+    expect(text.stdout).toContain('2 of 2 servers failed (0 updated)');
   });
 });

@@ -22,21 +22,37 @@ export const syncOptions: OptionDef[] = [
   { flags: '-i, --identity <file>', description: 'the admin\'s private key to log in with (default: ssh-agent via $SSH_AUTH_SOCK)' },
   { flags: '--timeout <duration>', description: 'per server, from connecting to done, e.g. 10s', default: '10s' },
   { flags: '--concurrency <n>', description: 'servers updated at once', default: '8' },
+  { flags: '--via <how>', description: 'auto (the agent where it is connected, else SSH), agent or ssh', default: 'auto' },
 ];
 
 export const syncInput = {
   identity: z.string().optional(),
   timeout: z.string().transform((t, c) => parseDuration(t) ?? (c.addIssue({ code: 'custom', message: `"${t}" is not a duration like 500ms or 10s` }), z.NEVER)),
   concurrency: z.coerce.number().int().min(1).max(256),
+  via: z.enum(['auto', 'agent', 'ssh'], { error: 'auto, agent or ssh' }),
 };
 
 export const SYNC_HELP = [
-  'A sync logs in to each server over SSH as its deploy user (ssh.user, default root; ssh.port,',
-  'default 22) with --identity or ssh-agent, and rewrites only the block between',
-  '"# BEGIN cistern managed keys" and "# END cistern managed keys" in ~/.ssh/authorized_keys;',
-  'every other line is kept byte for byte. The first host key a server shows is pinned in',
-  'cistern\'s own known_hosts (~/.config/cistern/known_hosts); a different key later stops that',
-  'server with E_HOST_KEY_CHANGED. Exits 0 only when every server succeeded.',
+  'A sync installs each server\'s merged keys in the block between "# BEGIN cistern managed keys"',
+  'and "# END cistern managed keys" of its deploy user\'s ~/.ssh/authorized_keys (ssh.user,',
+  'default root); every other line is kept byte for byte. Exits 0 only when every server succeeded.',
+  '',
+  '--via picks the way there. auto (the default) asks the controller (the one `cistern up` or',
+  '`cistern controller` configured) which agents are connected and uses the agent for those, SSH',
+  'for the rest, such as a new box being bootstrapped; without a configured controller (or with',
+  'one that does not answer, which it warns about) every server goes over SSH. agent and ssh force',
+  'one way: with agent, a server whose agent is not connected fails with E_AGENT_OFFLINE. The VIA',
+  'column (`via` in --json) says which way each server went.',
+  '',
+  'Through the agent: the agent, running as root, writes the file itself for the user found in',
+  'its /etc/passwd, creating ~/.ssh (0700) and the file (0600) owned by the user. It never follows',
+  'a symbolic link at ~/.ssh or authorized_keys. No SSH login, no --identity and no host key pin',
+  'are needed: the agent\'s connection is authenticated by the controller\'s CA.',
+  '',
+  'Over SSH: Cistern logs in as the deploy user (ssh.port, default 22) with --identity or',
+  'ssh-agent. The first host key a server shows is pinned in cistern\'s own known_hosts',
+  '(~/.config/cistern/known_hosts); a different key later stops that server with',
+  'E_HOST_KEY_CHANGED.',
 ].join('\n');
 
 export function levelFrom(input: { server?: string | undefined; group?: string | undefined }): KeyLevel {

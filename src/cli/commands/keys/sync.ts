@@ -8,13 +8,14 @@ import { SYNC_HELP, syncInput, syncOptions } from './shared.js';
 
 export const keysSyncCommand = defineCommand({
   path: ['keys', 'sync'],
-  summary: 'install the inventory\'s SSH keys on the servers, over SSH',
+  summary: 'install the inventory\'s SSH keys on the servers, through their agents or over SSH',
   help: [
     SYNC_HELP,
     '',
     'Examples:',
     '  cistern keys sync',
     '  cistern keys sync --on tag:tv --identity ~/.ssh/admin_ed25519 --timeout 5s --json',
+    '  cistern keys sync --on new-box --via ssh --identity ~/.ssh/admin_ed25519',
   ].join('\n'),
   options: [fileOption, onOption, ...syncOptions],
   input: z.object({ ...fileInput, on: z.string().optional(), ...syncInput }),
