@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { measuredGoalMet, runSuite, type BenchSuite, type CaseFigures } from './harness.js';
 import { heartbeatsSuite } from './heartbeats.bench.js';
 import { inventorySuite } from './inventory.bench.js';
+import { discoverySuite } from './discovery.bench.js';
 
-const SUITES: BenchSuite[] = [inventorySuite, heartbeatsSuite];
+const SUITES: BenchSuite[] = [inventorySuite, heartbeatsSuite, discoverySuite];
 
 function pad(text: string, width: number, right = false): string {
   return right ? text.padStart(width) : text.padEnd(width);

@@ -51,6 +51,11 @@ export const ERROR_CODES = {
   E_KNOWN_HOSTS: "cistern's known_hosts file cannot be read or written",
   E_AUTHORIZED_KEYS: "a server's authorized_keys cannot be updated safely",
   E_USER_NOT_FOUND: "the deploy user is not in the server's /etc/passwd",
+  E_DISCOVERED_NOT_FOUND: 'no discovered box has that name or key fingerprint',
+  E_DISCOVERED_AMBIGUOUS: 'several discovered boxes match; name one by its key fingerprint',
+  E_NOT_APPROVABLE: 'a discovered box holds no connection to receive its credential over',
+  E_CONTROLLER_NOT_FOUND: 'no controller with the expected CA was found on the local network',
+  E_PROVISIONING_KEY: 'the provisioning key is malformed',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

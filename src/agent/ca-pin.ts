@@ -22,19 +22,34 @@ const MAX_CHAIN = 8;
 
 export async function fetchPinnedCa(controllerUrl: string, expectedFingerprint: string, options: { timeoutMs?: number } = {}): Promise<PinnedCa> {
   const expected = normalizeFingerprint(expectedFingerprint);
+  return fetchCa(controllerUrl, options, (actual) => (actual === expected ? undefined : {
+    why: `the controller's CA is sha256:${actual}, the join command expected sha256:${expected}`, expected,
+  }));
+}
+
+/**
+ * Trust on first use, for `--discoverable` boxes only: whatever CA the controller presents is
+ * taken, provided its chain is signed and names the host; the caller shows the fingerprint and
+ * keeps the CA pinned from then on.
+ */
+export async function fetchCaOnFirstUse(controllerUrl: string, options: { timeoutMs?: number } = {}): Promise<PinnedCa> {
+  return fetchCa(controllerUrl, options, () => undefined);
+}
+
+async function fetchCa(controllerUrl: string, options: { timeoutMs?: number }, pin: (actual: string) => { why: string; expected: string } | undefined): Promise<PinnedCa> {
   const url = parseControllerUrl(controllerUrl);
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const leaf = await peerChain(url, host, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const chain = walkChain(leaf);
   const root = chain[chain.length - 1] ?? leaf;
   const actual = sha256(root.raw);
+  const mismatch = pin(actual);
+  const expected = mismatch?.expected ?? actual;
   const refuse = (why: string) => new CisternError('E_CA_MISMATCH', `${why}: refusing to talk to it`, {
     hint: 'get a fresh join command from the controller; if the controller was not reinstalled, something may be intercepting the connection',
     details: { url: url.origin, expected: `sha256:${expected}`, actual: `sha256:${actual}` },
   });
-  if (actual !== expected) {
-    throw refuse(`the controller's CA is sha256:${actual}, the join command expected sha256:${expected}`);
-  }
+  if (mismatch) throw refuse(mismatch.why);
   if (!chainIsSigned(chain)) {
     throw refuse(`the certificate from ${url.origin} is not signed by the expected CA sha256:${expected}`);
   }

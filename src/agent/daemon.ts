@@ -6,19 +6,26 @@ import type { CisternError } from '../errors.js';
 import { applyAuthorizedKeysCommand } from '../keys/local-apply.js';
 import type { Logger } from '../util/logger.js';
 import { AgentConnection } from './connection.js';
-import { enroll } from './enroll.js';
+import { type Enrollment } from './enroll.js';
+import { advertiseAgent, type AgentAdvertisement } from './advertise.js';
+import { join, type JoinOptions } from './join.js';
+import { loadCredential, loadOrCreateAgeIdentity, type AgeKeyPair } from './identity.js';
+import { createMdns } from '../discovery/mdns.js';
+import { keyFingerprint } from '../discovery/records.js';
+import { hostname } from 'node:os';
 import { collectFacts } from './facts.js';
 import { loadSampler } from './load.js';
 
-export interface AgentOptions {
-  stateDir: string;
-  controllerUrl?: string;
-  token?: string;
-  caHash?: string;
-  name?: string;
+export interface AgentOptions extends JoinOptions {
   logger: Logger;
   /** Heartbeat interval until the controller says otherwise. */
   intervalMs?: number;
+  /** Advertise on the local network and find the controller there (DNS-SD over mDNS). Off unless asked for. */
+  mdns?: { interface?: string };
+  /** Lines for the person at the box: the key fingerprint to compare, what to run on the controller. */
+  status?: (line: string) => void;
+  /** Stops a wait for the controller or for approval. */
+  signal?: AbortSignal;
 }
 
 export interface RunningAgent {
@@ -33,11 +40,33 @@ export interface RunningAgent {
 
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const facts = () => collectFacts();
-  const enrollment = await enroll({
-    stateDir: options.stateDir, controllerUrl: options.controllerUrl, token: options.token, caHash: options.caHash, name: options.name,
-    collectFacts: async () => (await facts()) as unknown as Record<string, unknown>,
-  });
-  if (enrollment.registered) options.logger.info({ agent: enrollment.name, controller: enrollment.credential.controllerUrl }, 'registered with the controller');
+  // The first collection is shared by the advertisement and the registration.
+  const first = facts();
+  first.catch(() => {}); // awaited later; this only keeps an early failure from counting as unhandled
+  // Made on demand: a box refused at the CA check (wrong --ca-hash) is left with nothing written.
+  let made: Promise<AgeKeyPair> | undefined;
+  const identity = () => (made ??= loadOrCreateAgeIdentity(options.stateDir));
+  const mdns = options.mdns
+    ? createMdns({ ...(options.mdns.interface && { interface: options.mdns.interface }), onError: (error) => options.logger.warn({ err: error.message }, 'mDNS failed') })
+    : undefined;
+  let advertisement: AgentAdvertisement | undefined;
+  let enrollment: Enrollment;
+  try {
+    if (mdns) {
+      const saved = await loadCredential(options.stateDir);
+      advertisement = advertiseAgent(mdns, { id: saved?.agentId ?? '', name: options.name ?? hostname(), fingerprint: keyFingerprint((await identity()).recipient), facts: await first });
+    }
+    let reused = false;
+    enrollment = await join(options, {
+      identity, mdns, logger: options.logger, status: options.status ?? (() => {}), ...(options.signal && { signal: options.signal }),
+      facts: () => (reused ? facts() : ((reused = true), first)),
+    });
+    await advertisement?.registered(enrollment.credential.agentId);
+  } catch (error) {
+    await advertisement?.stop();
+    await mdns?.close();
+    throw error;
+  }
   let onRefused: (error: CisternError) => void = () => {};
   const refused = new Promise<CisternError>((resolve) => { onRefused = resolve; });
   const connection = new AgentConnection({
@@ -62,6 +91,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     registered: enrollment.registered,
     connection,
     refused,
-    stop: () => connection.stop(),
+    stop: async () => {
+      await connection.stop();
+      await mdns?.close();
+    },
   };
 }

@@ -313,7 +313,7 @@ describe('secrets', () => {
     const c = await controller();
     const { id, token } = await joinToken(c, { uses: 2, group: 'living-room' });
     const res = await c.app.inject({ method: 'GET', url: '/v1/tokens', headers: admin(c) });
-    expect(res.json().tokens).toEqual([{ id, group: 'living-room', description: null, createdAt: T0, expiresAt: T0 + 86_400_000, usesLeft: 2, revokedAt: null }]);
+    expect(res.json().tokens).toEqual([{ id, group: 'living-room', description: null, createdAt: T0, expiresAt: T0 + 86_400_000, usesLeft: 2, revokedAt: null, kind: 'join' }]);
     for (const needle of [token, secretPart(token), hashSecret(secretPart(token)), hashSecret(token), 'secretHash', 'secret']) expect(res.body).not.toContain(needle);
   });
 

@@ -10,7 +10,9 @@ import type { Logger } from '../util/logger.js';
 import type { ControllerCore } from './core.js';
 import { installErrorHandler } from './http-errors.js';
 import { adminRoutes } from './routes/admin.js';
+import type { ControllerDiscovery } from './discovery.js';
 import { agentSocketRoute } from './routes/agent-socket.js';
+import { pendingSocketRoute } from './routes/pending-socket.js';
 import { registerRoute } from './routes/register.js';
 
 export interface AppOptions {
@@ -21,6 +23,7 @@ export interface AppOptions {
   publicUrl: () => string;
   caFingerprint: string;
   registrationsPerMinute?: number;
+  discovery: ControllerDiscovery;
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -38,6 +41,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.get('/healthz', async () => ({ ok: true }));
   await app.register(async (scope) => registerRoute(scope, options.core, options.registrationsPerMinute ?? 30));
   await app.register(async (scope) => agentSocketRoute(scope, options.core));
-  await app.register(async (scope) => adminRoutes(scope, { core: options.core, publicUrl: options.publicUrl, caFingerprint: options.caFingerprint }));
+  await app.register(async (scope) => pendingSocketRoute(scope, options.discovery, options.registrationsPerMinute ?? 30));
+  await app.register(async (scope) => adminRoutes(scope, { core: options.core, discovery: options.discovery, publicUrl: options.publicUrl, caFingerprint: options.caFingerprint }));
   return app;
 }

@@ -13,6 +13,7 @@ import type { Fleet, FleetTransition, LiveAgent } from './fleet.js';
 import { inventoryHealth, type HealthState } from './health.js';
 import type { Hub } from './hub.js';
 import type { AgentRecord, ControllerStore, JoinTokenView } from './ports.js';
+import { keyFingerprint } from '../discovery/records.js';
 import { generateJoinToken, generateSecret, hashSecret, parseJoinToken } from './tokens.js';
 
 /** The inventory as the controller sees it: optional, so a controller runs without a file. */
@@ -90,12 +91,12 @@ export class ControllerCore {
     }
   }
 
-  createJoinToken(options: { ttlMs: number | null; uses: number | null; group: string | null; description: string | null }): JoinTokenView & { token: string } {
+  createJoinToken(options: { ttlMs: number | null; uses: number | null; group: string | null; description: string | null; kind?: JoinTokenView['kind'] }): JoinTokenView & { token: string } {
     const now = this.clock();
     const { id, secret, token } = generateJoinToken();
-    const view: JoinTokenView = { id, group: options.group, description: options.description, createdAt: now, expiresAt: options.ttlMs === null ? null : now + options.ttlMs, usesLeft: options.uses, revokedAt: null };
+    const view: JoinTokenView = { id, group: options.group, description: options.description, createdAt: now, expiresAt: options.ttlMs === null ? null : now + options.ttlMs, usesLeft: options.uses, revokedAt: null, kind: options.kind ?? 'join' };
     this.store.tokens.create({ ...view, secretHash: hashSecret(secret) });
-    this.events.record('token-created', null, { token: id, group: view.group, usesLeft: view.usesLeft, expiresAt: view.expiresAt });
+    this.events.record('token-created', null, { token: id, kind: view.kind, group: view.group, usesLeft: view.usesLeft, expiresAt: view.expiresAt });
     return { ...view, token };
   }
 
@@ -108,15 +109,7 @@ export class ControllerCore {
     const outcome = this.store.transaction(() => {
       const redeemed = parsed ? this.store.tokens.redeem(parsed.id, hashSecret(parsed.secret), now) : { ok: false as const, reason: 'unknown' as const, message: 'the join token is malformed' };
       if (!redeemed.ok) return redeemed;
-      const taken = new Set(this.store.agents.list().map((a) => a.name));
-      const base = nameFrom(request.name ?? request.hostname);
-      const declared = this.inventory?.match(base, request.hostname);
-      const name = declared && !taken.has(declared) ? declared : uniqueName(base, new Set([...taken, ...(this.inventory?.names() ?? [])]));
-      const agent: AgentRecord = {
-        id: randomUUID(), name, hostname: request.hostname, address: firstAddress(request.facts), credentialHash: hashSecret(credential),
-        ageRecipient: request.ageRecipient, group: redeemed.token.group, facts: request.facts, createdAt: now, lastSeenAt: null, revokedAt: null,
-      };
-      this.store.agents.create(agent);
+      const agent = this.createAgent(request, redeemed.token.group, credential, now);
       return { ok: true as const, agent, token: redeemed.token };
     });
     if (!outcome.ok) {
@@ -124,10 +117,43 @@ export class ControllerCore {
       throw new CisternError(REFUSAL_CODE[outcome.reason], outcome.message, { hint: 'ask the admin for a new join token: cistern token create' });
     }
     const { agent, token } = outcome;
-    this.fleet.track(agent.id, agent.name, now);
-    this.events.record('registered', agent.name, { hostname: request.hostname, token: token.id, group: token.group });
-    this.inventory?.registered(agent.name, { hostname: request.hostname, address: agent.address, facts: request.facts });
+    this.admitted(agent, request.facts, { token: token.id, kind: token.kind, group: token.group });
     return { agentId: agent.id, name: agent.name, credential, heartbeatIntervalMs: this.config.heartbeatIntervalMs };
+  }
+
+  /** The admin approved a discovered box: it becomes an agent without a join token. */
+  approve(box: Omit<RegisterRequest, 'token'>, group: string | null, fingerprint: string): RegisterResponse {
+    const now = this.clock();
+    const credential = generateSecret('cag_');
+    const agent = this.store.transaction(() => this.createAgent(box, group, credential, now));
+    this.admitted(agent, box.facts, { via: 'approval', fingerprint, group });
+    return { agentId: agent.id, name: agent.name, credential, heartbeatIntervalMs: this.config.heartbeatIntervalMs };
+  }
+
+  /** Key fingerprints of the agents that are registered and not revoked. */
+  registeredKeys(): Map<string, string> {
+    const keys = new Map<string, string>();
+    for (const agent of this.store.agents.list()) if (agent.revokedAt === null && agent.ageRecipient) keys.set(keyFingerprint(agent.ageRecipient), agent.id);
+    return keys;
+  }
+
+  private createAgent(request: Omit<RegisterRequest, 'token'>, group: string | null, credential: string, now: number): AgentRecord {
+    const taken = new Set(this.store.agents.list().map((a) => a.name));
+    const base = nameFrom(request.name ?? request.hostname);
+    const declared = this.inventory?.match(base, request.hostname);
+    const name = declared && !taken.has(declared) ? declared : uniqueName(base, new Set([...taken, ...(this.inventory?.names() ?? [])]));
+    const agent: AgentRecord = {
+      id: randomUUID(), name, hostname: request.hostname, address: firstAddress(request.facts), credentialHash: hashSecret(credential),
+      ageRecipient: request.ageRecipient, group, facts: request.facts, createdAt: now, lastSeenAt: null, revokedAt: null,
+    };
+    this.store.agents.create(agent);
+    return agent;
+  }
+
+  private admitted(agent: AgentRecord, facts: Record<string, unknown>, how: Record<string, unknown>): void {
+    this.fleet.track(agent.id, agent.name, agent.createdAt);
+    this.events.record('registered', agent.name, { hostname: agent.hostname, ...how });
+    this.inventory?.registered(agent.name, { hostname: agent.hostname, address: agent.address, facts });
   }
 
   heartbeat(agentId: string, message: Heartbeat): void {

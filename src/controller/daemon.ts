@@ -19,6 +19,8 @@ import { healthConfig, type HealthConfig } from './health.js';
 import { Hub } from './hub.js';
 import { InventorySync } from './inventory-sync.js';
 import { openControllerStore } from './store-adapter.js';
+import { ControllerDiscovery } from './discovery.js';
+import { createMdns, type Mdns } from '../discovery/mdns.js';
 
 export interface ControllerOptions {
   dataDir: string;
@@ -30,6 +32,8 @@ export interface ControllerOptions {
   health?: Partial<HealthConfig>;
   logger: Logger;
   registrationsPerMinute?: number;
+  /** Advertise on and browse the local network (DNS-SD over mDNS). Off unless asked for. */
+  mdns?: { interface?: string };
 }
 
 export interface RunningController {
@@ -70,13 +74,18 @@ export async function startController(options: ControllerOptions): Promise<Runni
   }
   const core = new ControllerCore(store, fleet, hub, events, { heartbeatIntervalMs: health.intervalMs }, inventory);
   let url = options.publicUrl ?? '';
+  const mdns: Mdns | undefined = options.mdns
+    ? createMdns({ ...(options.mdns.interface && { interface: options.mdns.interface }), onError: (error) => options.logger.warn({ err: error.message }, 'mDNS failed') })
+    : undefined;
+  const discovery = new ControllerDiscovery({ core, logger: options.logger, caFingerprint: pki.ca.fingerprint, ...(mdns && { mdns }), hostname: hostname() });
   const app = await buildApp({
-    core, logger: options.logger, https: { key: pki.server.keyPem, cert: pki.server.certPem },
+    core, discovery, logger: options.logger, https: { key: pki.server.keyPem, cert: pki.server.certPem },
     publicUrl: () => url, caFingerprint: pki.ca.fingerprint, registrationsPerMinute: options.registrationsPerMinute,
   });
   try {
     await app.listen({ host: options.host, port: options.port });
   } catch (error) {
+    await mdns?.close();
     await inventory?.close();
     store.close();
     const code = (error as NodeJS.ErrnoException).code;
@@ -87,6 +96,9 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   url = options.publicUrl ?? `https://${options.host === '0.0.0.0' || options.host === '::' ? (localAddresses().find((a) => a !== '127.0.0.1' && !a.includes(':')) ?? '127.0.0.1') : options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+  // Advertised only once the port is known (port 0 picks one).
+  discovery.setPort(port);
+  discovery.start();
   const ticker = setInterval(() => core.tick(), Math.max(100, Math.min(1_000, Math.floor(health.intervalMs / 2))));
   const lastSeenWriter = setInterval(() => core.flushLastSeen(), 2_000);
   events.record('controller-started', null, { url });
@@ -96,6 +108,8 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const close = () => (closing ??= (async () => {
     clearInterval(ticker);
     clearInterval(lastSeenWriter);
+    discovery.close();
+    await mdns?.close();
     hub.closeAll();
     await app.close();
     core.flushLastSeen();

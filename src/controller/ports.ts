@@ -13,6 +13,7 @@ export interface JoinTokenView {
   expiresAt: number | null;
   usesLeft: number | null;
   revokedAt: number | null;
+  kind: 'join' | 'provisioning';
 }
 
 export type RedeemResult =

@@ -7,7 +7,7 @@ import type { AgentRecord, ControllerStore, JoinTokenView } from './ports.js';
 import { openStore, type AgentRow, type JoinTokenRow, type Store } from './store/index.js';
 
 function tokenView(row: JoinTokenRow): JoinTokenView {
-  return { id: row.id, group: row.group, description: row.description, createdAt: row.createdAt, expiresAt: row.expiresAt, usesLeft: row.usesLeft, revokedAt: row.revokedAt };
+  return { id: row.id, group: row.group, description: row.description, createdAt: row.createdAt, expiresAt: row.expiresAt, usesLeft: row.usesLeft, revokedAt: row.revokedAt, kind: row.kind };
 }
 
 function agentRecord(row: AgentRow): AgentRecord {

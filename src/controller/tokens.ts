@@ -1,5 +1,6 @@
 /**
- * Bearer secrets: join tokens (`cst_`), the admin token (`csa_`) and agent credentials (`cag_`).
+ * Bearer secrets: join tokens (`cst_`), the admin token (`csa_`) and agent credentials (`cag_`);
+ * provisioning keys (`cpk_`) carry a join token.
  * Each reads `<prefix><id>.<secret>`: the id is not secret and names the token in lists, logs
  * and errors; only the SHA-256 of a secret is ever stored.
  */
@@ -69,7 +70,7 @@ export function safeEqualHex(a: string, b: string): boolean {
  * harmless.
  */
 export function redact(text: string): string {
-  return text.replace(/(?<![A-Za-z0-9])(cst_|csa_|cag_)([A-Za-z0-9_-]*)(\.[A-Za-z0-9_-]+)?/g, (whole, prefix: string, id: string, secret?: string) => {
+  return text.replace(/(?<![A-Za-z0-9])(cst_|csa_|cag_|cpk_)([A-Za-z0-9_-]*)(\.[A-Za-z0-9_-]+)?/g, (whole, prefix: string, id: string, secret?: string) => {
     const idLike = /^[0-9a-f]{8}$/.test(id);
     if (secret) return idLike ? `${prefix}${id}.***` : `${prefix}***`;
     return idLike || id === '' ? whole : `${prefix}***`;

@@ -88,5 +88,27 @@ export const registerResponseSchema = z.object({
 });
 export type RegisterResponse = z.infer<typeof registerResponseSchema>;
 
+/**
+ * A box started with `--discoverable` holds a connection to /v1/agent/pending and says who it
+ * is; the controller answers with what it shows the admin, and, once approved, the credential
+ * sealed with age to the box's own key, so only the box whose fingerprint was approved can open it.
+ */
+export const pendingHelloSchema = z.object({
+  type: z.literal('pending-hello'),
+  hostname: z.string().min(1).max(253),
+  name: z.string().max(63).optional(),
+  version: z.string().max(64),
+  ageRecipient: z.string().regex(/^age1[0-9a-z]+$/).max(200),
+  facts: z.record(z.string(), z.unknown()),
+});
+export type PendingHello = z.infer<typeof pendingHelloSchema>;
+
+export const pendingMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('pending-ack'), name: z.string(), fingerprint: z.string() }),
+  z.object({ type: z.literal('approved'), agentId: z.string(), name: z.string(), sealedCredential: z.string(), heartbeatIntervalMs: z.int().positive() }),
+  z.object({ type: z.literal('rejected'), reason: z.string().max(500) }),
+]);
+export type PendingMessage = z.infer<typeof pendingMessageSchema>;
+
 /** Error bodies: a stable code, a message, and never a secret. */
 export const errorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string(), hint: z.string().optional() }) });

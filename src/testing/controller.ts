@@ -9,25 +9,33 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../controller/app.js';
 import { ensureAdminToken } from '../controller/auth.js';
 import { ControllerCore } from '../controller/core.js';
+import { ControllerDiscovery } from '../controller/discovery.js';
 import { EventLog } from '../controller/events.js';
 import { Fleet } from '../controller/fleet.js';
 import { healthConfig, type HealthConfigInput } from '../controller/health.js';
 import { Hub } from '../controller/hub.js';
 import type { ControllerStore } from '../controller/ports.js';
 import { openControllerStore } from '../controller/store-adapter.js';
+import type { Mdns } from '../discovery/mdns.js';
 import { createLogger } from '../util/logger.js';
 import { tempDir } from './tmp.js';
+
+/** The CA fingerprint the test controller claims (it serves no TLS). */
+export const TEST_CA_FINGERPRINT = `sha256:${'7e'.repeat(32)}`;
 
 export interface TestControllerOptions {
   /** Epoch ms; the core and the event log read time only from here. Default Date.now. */
   clock?: () => number;
   registrationsPerMinute?: number;
   health?: HealthConfigInput;
+  /** An mDNS stand-in (see fakeMdns); the real one never runs outside the lab's namespaces. */
+  mdns?: Mdns;
 }
 
 export interface TestController {
   app: FastifyInstance;
   core: ControllerCore;
+  discovery: ControllerDiscovery;
   store: ControllerStore;
   adminToken: string;
   /** Everything logged so far, as pino's JSON lines. */
@@ -53,17 +61,20 @@ export async function testController(options: TestControllerOptions = {}): Promi
   });
   // The most verbose level, so a secret logged at any level is found.
   const logger = createLogger({ name: 'controller-test', level: 'trace', destination });
+  const discovery = new ControllerDiscovery({ core, logger, caFingerprint: TEST_CA_FINGERPRINT, port: 7443, hostname: 'controller', ...(options.mdns && { mdns: options.mdns }) });
+  discovery.start();
   const app = await buildApp({
-    core, logger, publicUrl: () => 'https://controller.test:7443', caFingerprint: 'sha256:test',
+    core, logger, discovery, publicUrl: () => 'https://controller.test:7443', caFingerprint: TEST_CA_FINGERPRINT,
     ...(options.registrationsPerMinute !== undefined && { registrationsPerMinute: options.registrationsPerMinute }),
   });
   await app.ready();
 
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= (async () => {
+    discovery.close();
     hub.closeAll();
     await app.close();
     store.close();
   })());
-  return { app, core, store, adminToken, logs: () => chunks.join(''), close };
+  return { app, core, discovery, store, adminToken, logs: () => chunks.join(''), close };
 }

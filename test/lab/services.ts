@@ -126,6 +126,8 @@ export interface ControllerOptions {
   heartbeatIntervalS?: number;
   ttlS?: number;
   inventory?: string;
+  /** Advertise and browse with mDNS on the host's eth0 (default true). */
+  mdns?: boolean;
 }
 
 /** `cistern controller` on the host's address, with its HOME and data under the host's folder. */
@@ -136,6 +138,7 @@ export async function startController(host: ServiceHost, options: ControllerOpti
     BIN, 'controller', '--listen', `0.0.0.0:${CONTROLLER_PORT}`, '--data-dir', serviceDir(host, 'controller-data'),
     '--heartbeat-interval', `${options.heartbeatIntervalS ?? 1}s`, '--ttl', `${options.ttlS ?? 3}s`,
     ...(options.inventory ? ['--inventory', options.inventory] : []),
+    ...(options.mdns === false ? ['--no-mdns'] : ['--mdns-interface', host.address]),
   ];
   const controller = startProcess(host, 'controller', process.execPath, args, env);
   await whenReady(controller, (p) => p.waitForLog(/^add a server: /m, READY_MS));
@@ -149,20 +152,43 @@ export async function startController(host: ServiceHost, options: ControllerOpti
   return { process: controller, url, fingerprint, home, env };
 }
 
+/** How the agent joins: exactly one of these. */
 export interface AgentOptions {
   /** The command `cistern token create --json` printed (`token.command`). */
-  joinCommand: string;
+  joinCommand?: string;
+  /** A provisioning key (`cistern token create --provisioning`): the agent finds the controller by mDNS. */
+  provisioningKey?: string;
+  /** No key: the agent finds the controller by mDNS and waits for `cistern discover approve`. */
+  discoverable?: boolean;
   /** Server name to register as; default: the host's name. */
   name?: string;
+  /** Advertise with mDNS on the host's eth0 (default true). */
+  mdns?: boolean;
 }
 
-/** `cistern agent` with the arguments of a join command; ready when it has registered. */
+function joinArgs(options: AgentOptions): string[] {
+  if (options.joinCommand !== undefined) {
+    const words = options.joinCommand.split(' ');
+    if (words[0] !== 'cistern' || words[1] !== 'agent') throw new Error(`unexpected join command: ${options.joinCommand}`);
+    return words.slice(2);
+  }
+  if (options.provisioningKey !== undefined) return ['--provisioning-key', options.provisioningKey];
+  if (options.discoverable) return ['--discoverable'];
+  throw new Error('startAgent needs a joinCommand, a provisioningKey or discoverable');
+}
+
+/**
+ * `cistern agent` on the host; ready when it has registered, or, when discoverable, when it
+ * waits for approval (then `waitForLog(/^registered as/)` after approving).
+ */
 export async function startAgent(host: ServiceHost, options: AgentOptions): Promise<LabProcess> {
-  const words = options.joinCommand.split(' ');
-  if (words[0] !== 'cistern' || words[1] !== 'agent') throw new Error(`unexpected join command: ${options.joinCommand}`);
   const name = options.name ?? host.name;
-  const args = [BIN, 'agent', ...words.slice(2), '--name', name, '--state-dir', join(serviceDir(host, 'agent'), 'state')];
+  const args = [
+    BIN, 'agent', ...joinArgs(options), '--name', name, '--state-dir', join(serviceDir(host, 'agent'), 'state'),
+    ...(options.mdns === false ? ['--no-mdns'] : ['--mdns-interface', host.address]),
+  ];
   const agent = startProcess(host, 'agent', process.execPath, args, cisternEnv(serviceDir(host, 'agent-home')));
-  return whenReady(agent, (p) => p.waitForLog(new RegExp(`^registered as ${name}$`, 'm'), READY_MS));
+  const ready = options.discoverable ? /^waiting for approval as / : new RegExp(`^registered as ${name}$`);
+  return whenReady(agent, (p) => p.waitForLog(new RegExp(ready.source, 'm'), READY_MS));
 }
 

@@ -240,7 +240,8 @@ export class FleetLab {
     const home = options.home ?? this.dir('controller-home');
     const dataDir = options.dataDir ?? this.dir('controller-data');
     const args = [
-      'controller', '--listen', `127.0.0.1:${options.port ?? 0}`, '--data-dir', dataDir,
+      // No mDNS: on loopback it would multicast out of the machine's real interface.
+      'controller', '--no-mdns', '--listen', `127.0.0.1:${options.port ?? 0}`, '--data-dir', dataDir,
       '--heartbeat-interval', `${HEARTBEAT_MS / 1000}s`, '--ttl', `${TTL_MS / 1000}s`,
       ...(options.inventory ? ['--inventory', options.inventory] : []),
     ];
@@ -266,7 +267,7 @@ export class FleetLab {
    * `cistern token create` printed (plus `--name`), or `caHash` replaces its --ca-hash; without,
    * only --state-dir. Does not wait: see `waitRegistered`.
    */
-  startAgent(options: { token?: JoinToken; caHash?: string; name?: string; stateDir?: string; home?: string } = {}): Agent {
+  startAgent(options: { token?: JoinToken; caHash?: string; name?: string; stateDir?: string; home?: string; args?: readonly string[] } = {}): Agent {
     const home = options.home ?? this.dir('agent-home');
     const stateDir = options.stateDir ?? join(this.dir('agent'), 'state');
     let args: string[] = [];
@@ -276,7 +277,8 @@ export class FleetLab {
       args = args.slice(2);
       if (options.caHash !== undefined) args[args.indexOf('--ca-hash') + 1] = options.caHash;
     }
-    const daemon = this.spawn(`agent ${options.name ?? stateDir}`, ['agent', ...args, ...(options.name ? ['--name', options.name] : []), '--state-dir', stateDir], home);
+    args.push(...(options.args ?? []));
+    const daemon = this.spawn(`agent ${options.name ?? stateDir}`, ['agent', '--no-mdns', ...args, ...(options.name ? ['--name', options.name] : []), '--state-dir', stateDir], home);
     return { daemon, stateDir, home };
   }
 

@@ -6,6 +6,7 @@ import { eventsCommand } from './fleet/events.js';
 import { serverFactsCommand, serverPingCommand, serverRevokeCommand, serverShowCommand } from './fleet/server.js';
 import { statusCommand } from './fleet/status.js';
 import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './fleet/token.js';
+import { discoverApproveCommand, discoverCommand } from './fleet/discover.js';
 import { upCommand } from './fleet/up.js';
 import { addCommand } from './inventory/add.js';
 import { groupsCommand } from './inventory/groups.js';
@@ -29,7 +30,7 @@ import { servicesCatalogCommand } from './services/catalog.js';
 export const groups: GroupDef[] = [
   { path: ['inventory'], summary: 'read, check and edit inventory.yaml', help: SELECTOR_HELP },
   { path: ['server'], summary: 'one registered server: details, commands, revocation' },
-  { path: ['token'], summary: 'join tokens for new agents' },
+  { path: ['token'], summary: 'join tokens and provisioning keys for new agents' },
   { path: ['keys'], summary: 'SSH keys of the deploy users: list, add, remove, rotate, sync', help: KEYS_HELP },
   { path: ['services'], summary: 'the service catalog: ports, probes, state and needs of each service' },
 ];
@@ -38,6 +39,7 @@ export const commands = [
   upCommand, statusCommand, eventsCommand, controllerCommand, agentCommand,
   serverShowCommand, serverPingCommand, serverFactsCommand, serverRevokeCommand,
   tokenCreateCommand, tokenListCommand, tokenRevokeCommand,
+  discoverCommand, discoverApproveCommand,
   listCommand, showCommand, addCommand, removeCommand, setCommand, tagAddCommand, untagCommand,
   groupsCommand, validateCommand, schemaCommand, renderCommand,
   keysListCommand, keysAddCommand, keysRemoveCommand, keysRotateCommand, keysSyncCommand,

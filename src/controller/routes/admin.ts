@@ -9,13 +9,21 @@ import { COMMAND_NAMES } from '../../protocol/messages.js';
 import { parseDuration } from '../../util/duration.js';
 import { requireAdmin } from '../auth.js';
 import type { ControllerCore } from '../core.js';
+import type { ControllerDiscovery } from '../discovery.js';
+import { formatProvisioningKey } from '../../discovery/provisioning-key.js';
 
 const tokenBody = z.object({
   ttl: z.string().optional(),
   uses: z.int().positive().optional(),
   group: z.string().max(63).optional(),
   description: z.string().max(200).optional(),
+  /** A provisioning key: the token with the CA fingerprint, for install images; never expires unless told. */
+  provisioning: z.boolean().default(false),
 });
+const approveBody = z.union([
+  z.object({ names: z.array(z.string().min(1).max(200)).min(1).max(1000), group: z.string().max(63).optional() }),
+  z.object({ all: z.literal(true), group: z.string().max(63).optional() }),
+]);
 const commandBody = z.object({ name: z.enum(COMMAND_NAMES), args: z.record(z.string(), z.unknown()).default({}), timeoutMs: z.int().positive().max(600_000).default(10_000) });
 const eventsQuery = z.object({
   /** Without it: the latest `limit` events. */
@@ -32,15 +40,19 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
   throw new CisternError('E_BAD_REQUEST', `${where}.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
 }
 
-export function adminRoutes(app: FastifyInstance, deps: { core: ControllerCore; publicUrl: () => string; caFingerprint: string }): void {
+export function adminRoutes(app: FastifyInstance, deps: { core: ControllerCore; discovery: ControllerDiscovery; publicUrl: () => string; caFingerprint: string }): void {
   const { core } = deps;
   app.addHook('preHandler', requireAdmin(core.store));
 
   app.post('/v1/tokens', async (request) => {
     const body = parse(tokenBody, request.body ?? {}, 'body');
-    const ttlMs = body.ttl === undefined ? 24 * 3_600_000 : body.ttl === '0' || body.ttl === 'never' ? null : parseDuration(body.ttl);
+    const ttlMs = body.ttl === undefined ? (body.provisioning ? null : 24 * 3_600_000) : body.ttl === '0' || body.ttl === 'never' ? null : parseDuration(body.ttl);
     if (ttlMs === undefined) throw new CisternError('E_BAD_REQUEST', `body.ttl: "${body.ttl}" is not a duration like 24h`);
-    const created = core.createJoinToken({ ttlMs, uses: body.uses ?? null, group: body.group ?? null, description: body.description ?? null });
+    const created = core.createJoinToken({ ttlMs, uses: body.uses ?? null, group: body.group ?? null, description: body.description ?? null, kind: body.provisioning ? 'provisioning' : 'join' });
+    if (body.provisioning) {
+      const provisioningKey = formatProvisioningKey(created.token, deps.caFingerprint);
+      return { ...created, provisioningKey, command: `cistern agent --provisioning-key ${provisioningKey}` };
+    }
     const command = `cistern agent --controller ${deps.publicUrl()} --token ${created.token} --ca-hash ${deps.caFingerprint}`;
     return { ...created, command };
   });
@@ -51,6 +63,14 @@ export function adminRoutes(app: FastifyInstance, deps: { core: ControllerCore; 
     if (!core.store.tokens.revoke(request.params.id, core.clock())) throw new CisternError('E_NOT_FOUND', `no join token ${request.params.id}`);
     core.events.record('token-revoked', null, { token: request.params.id });
     return { id: request.params.id, revoked: true };
+  });
+
+  app.get('/v1/discovered', async () => ({ boxes: deps.discovery.list() }));
+
+  app.post('/v1/discovered/approve', async (request) => {
+    const body = parse(approveBody, request.body ?? {}, 'body');
+    const approved = await deps.discovery.approve('all' in body ? { all: true } : { names: body.names }, body.group ?? null);
+    return { approved };
   });
 
   app.get('/v1/servers', async () => ({ servers: core.servers() }));

@@ -47,4 +47,6 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   ) STRICT, WITHOUT ROWID;
   `,
+  // Provisioning keys (baked into install images) are join tokens shown with the CA fingerprint.
+  `ALTER TABLE join_tokens ADD COLUMN kind TEXT NOT NULL DEFAULT 'join' CHECK (kind IN ('join', 'provisioning'));`,
 ];

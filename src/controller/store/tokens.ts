@@ -8,7 +8,11 @@ export interface JoinTokenRow extends JoinTokenState {
   group: string | null;
   description: string | null;
   createdAt: number;
+  kind: TokenKind;
 }
+
+/** `provisioning`: meant to be baked into an install image, with the CA fingerprint beside it. */
+export type TokenKind = 'join' | 'provisioning';
 
 export interface NewJoinToken {
   id: string;
@@ -18,6 +22,7 @@ export interface NewJoinToken {
   createdAt: number;
   expiresAt?: number | null;
   usesLeft?: number | null;
+  kind?: TokenKind;
 }
 
 export type RedeemResult =
@@ -39,12 +44,12 @@ export interface JoinTokenStore {
 }
 
 const COLUMNS = `id, secret_hash AS secretHash, grp AS "group", description, created_at AS createdAt,
-  expires_at AS expiresAt, uses_left AS usesLeft, revoked_at AS revokedAt`;
+  expires_at AS expiresAt, uses_left AS usesLeft, revoked_at AS revokedAt, kind`;
 
 export function joinTokenStore(db: Db): JoinTokenStore {
   const insert = db.prepare<[JoinTokenRow], void>(`INSERT INTO join_tokens
-    (id, secret_hash, grp, description, created_at, expires_at, uses_left, revoked_at)
-    VALUES (@id, @secretHash, @group, @description, @createdAt, @expiresAt, @usesLeft, @revokedAt)`);
+    (id, secret_hash, grp, description, created_at, expires_at, uses_left, revoked_at, kind)
+    VALUES (@id, @secretHash, @group, @description, @createdAt, @expiresAt, @usesLeft, @revokedAt, @kind)`);
   const list = db.prepare<[], JoinTokenRow>(`SELECT ${COLUMNS} FROM join_tokens ORDER BY created_at, id`);
   const get = db.prepare<[string], JoinTokenRow>(`SELECT ${COLUMNS} FROM join_tokens WHERE id = ?`);
   const takeUse = db.prepare<[string], void>('UPDATE join_tokens SET uses_left = uses_left - 1 WHERE id = ? AND uses_left > 0');
@@ -67,7 +72,7 @@ export function joinTokenStore(db: Db): JoinTokenStore {
     createJoinToken(token) {
       const row: JoinTokenRow = {
         id: token.id, secretHash: token.secretHash, group: token.group ?? null, description: token.description ?? null,
-        createdAt: token.createdAt, expiresAt: token.expiresAt ?? null, usesLeft: token.usesLeft ?? null, revokedAt: null,
+        createdAt: token.createdAt, expiresAt: token.expiresAt ?? null, usesLeft: token.usesLeft ?? null, revokedAt: null, kind: token.kind ?? 'join',
       };
       insert.run(row);
       return row;

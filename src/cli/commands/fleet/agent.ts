@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
+import { usageError } from '../../../errors.js';
 import { defineCommand } from '../../command.js';
 import { untilSignal } from './signals.js';
 
@@ -13,30 +14,57 @@ export const agentCommand = defineCommand({
   path: ['agent'],
   summary: 'run the agent on a media server',
   help: [
-    'First start: use the command `cistern token create` printed, with --controller, --token and',
-    '--ca-hash. The agent checks the controller\'s CA against --ca-hash before sending anything,',
-    'registers, and saves its own credential (0600) in --state-dir; later starts need no flags.',
-    'It keeps one outbound connection to the controller, so it works behind NAT.',
+    'A new box joins in one of three ways, once; later starts need no flags:',
+    '  join token:        --controller URL --token cst_… --ca-hash sha256:…  (printed by `cistern token create`)',
+    '  provisioning key:  --provisioning-key cpk_…  (from `cistern token create --provisioning`, for install',
+    '                     images): finds the controller by mDNS, checks its CA against the key, registers',
+    '  discoverable:      --discoverable: finds the controller by mDNS (or --controller), trusts its CA on',
+    '                     first use, prints this box\'s key fingerprint and waits for `cistern discover approve`',
+    'The credential is saved (0600) in --state-dir. The agent advertises itself on the local network as',
+    '_cistern._tcp (--no-mdns turns that off) and keeps one outbound connection to the controller, so it',
+    'works behind NAT.',
   ].join('\n'),
   json: false,
   options: [
     { flags: '--controller <url>', description: 'controller URL, e.g. https://192.168.1.5:7443' },
     { flags: '--token <token>', description: 'join token (first start only)' },
     { flags: '--ca-hash <sha256:hex>', description: 'fingerprint of the controller\'s CA (first start only)' },
+    { flags: '--provisioning-key <key>', description: 'provisioning key baked into the install image (first start only)' },
+    { flags: '--discoverable', description: 'no key: wait to be approved with `cistern discover approve` (first start only)' },
     { flags: '--name <name>', description: 'server name to register as (default: the host name)' },
     { flags: '--state-dir <dir>', description: 'agent state (default /var/lib/cistern-agent as root, else ~/.local/share/cistern/agent)' },
+    { flags: '--no-mdns', description: 'do not advertise on the local network or look for the controller there' },
+    { flags: '--mdns-interface <address>', description: 'the interface address mDNS uses (default: the first non-loopback IPv4)' },
   ],
-  input: z.object({ controller: z.url().optional(), token: z.string().optional(), caHash: z.string().optional(), name: z.string().optional(), stateDir: z.string().optional() }),
+  input: z.object({
+    controller: z.url().optional(), token: z.string().optional(), caHash: z.string().optional(), provisioningKey: z.string().optional(),
+    discoverable: z.boolean().default(false), name: z.string().optional(), stateDir: z.string().optional(),
+    mdns: z.boolean().default(true), mdnsInterface: z.ipv4().optional(),
+  }),
   async handler(input, ctx) {
+    if (input.provisioningKey && (input.token || input.caHash)) throw usageError('--provisioning-key replaces --token and --ca-hash: give one or the other');
+    if (input.discoverable && (input.token || input.caHash || input.provisioningKey)) throw usageError('--discoverable is for a box without a key: drop --token, --ca-hash and --provisioning-key');
     // Loaded here, not at the top: the daemon's dependencies would slow every other command.
     const { startAgent } = await import('../../../agent/daemon.js');
     const { createLogger } = await import('../../../util/logger.js');
     const logger = createLogger({ name: 'cistern-agent' });
-    const agent = await startAgent({
-      stateDir: input.stateDir ?? defaultAgentDir(ctx.env), controllerUrl: input.controller, token: input.token, caHash: input.caHash, name: input.name, logger,
-    });
+    // A signal while the agent still waits (for the controller, for approval) ends the wait.
+    const stopping = new AbortController();
+    const signal = untilSignal().then((s) => { stopping.abort(); return s; });
+    let agent: Awaited<ReturnType<typeof startAgent>>;
+    try {
+      agent = await startAgent({
+        stateDir: input.stateDir ?? defaultAgentDir(ctx.env), controllerUrl: input.controller, token: input.token, caHash: input.caHash,
+        provisioningKey: input.provisioningKey, discoverable: input.discoverable, name: input.name, logger,
+        ...(input.mdns && { mdns: { ...(input.mdnsInterface && { interface: input.mdnsInterface }) } }),
+        status: (line) => ctx.stdout.write(`${line}\n`), signal: stopping.signal,
+      });
+    } catch (error) {
+      if (stopping.signal.aborted) return { data: { stopped: await signal }, text: 'agent stopped' };
+      throw error;
+    }
     ctx.stdout.write(agent.registered ? `registered as ${agent.name ?? agent.agentId}\n` : `agent ${agent.agentId} starting\n`);
-    const outcome = await Promise.race([untilSignal().then((signal) => ({ signal })), agent.refused.then((error) => ({ error }))]);
+    const outcome = await Promise.race([signal.then((s) => ({ signal: s })), agent.refused.then((error) => ({ error }))]);
     await agent.stop();
     if ('error' in outcome) throw outcome.error;
     return { data: { stopped: outcome.signal }, text: 'agent stopped' };

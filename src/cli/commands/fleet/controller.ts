@@ -26,6 +26,8 @@ export const controllerCommand = defineCommand({
     'State lives in --data-dir (default /var/lib/cistern as root, else ~/.local/share/cistern,',
     'or $CISTERN_DATA_DIR): an SQLite database, the certificate authority and its keys.',
     'On first start it prints the admin token once and saves it for the CLI in ~/.config/cistern/.',
+    'It advertises itself on the local network as _cistern-controller._tcp (with its CA fingerprint)',
+    'and lists the agents it sees there in `cistern discover`; --no-mdns turns both off.',
     'Stop with SIGTERM or Ctrl-C: in-flight requests and inventory writes finish first.',
   ].join('\n'),
   json: false,
@@ -37,6 +39,8 @@ export const controllerCommand = defineCommand({
     { flags: '--heartbeat-interval <duration>', description: 'agent heartbeat interval', default: '5s' },
     { flags: '--ttl <duration>', description: 'no heartbeat for this long: unreachable', default: '15s' },
     { flags: '--down-after <duration>', description: 'no heartbeat for this long: down', default: '5m' },
+    { flags: '--no-mdns', description: 'do not advertise on or browse the local network (mDNS)' },
+    { flags: '--mdns-interface <address>', description: 'the interface address mDNS uses (default: the first non-loopback IPv4)' },
   ],
   input: z.object({
     dataDir: z.string().optional(),
@@ -46,6 +50,8 @@ export const controllerCommand = defineCommand({
     heartbeatInterval: duration('--heartbeat-interval'),
     ttl: duration('--ttl'),
     downAfter: duration('--down-after'),
+    mdns: z.boolean().default(true),
+    mdnsInterface: z.ipv4().optional(),
   }),
   async handler(input, ctx) {
     const { host, port } = parseListen(input.listen);
@@ -56,6 +62,7 @@ export const controllerCommand = defineCommand({
     const running = await startController({
       dataDir: input.dataDir ?? defaultDataDir(ctx.env), host, port, publicUrl: input.publicUrl,
       inventory: input.inventory ?? ctx.env.CISTERN_INVENTORY, logger,
+      ...(input.mdns && { mdns: { ...(input.mdnsInterface && { interface: input.mdnsInterface }) } }),
       health: { ...(input.heartbeatInterval && { intervalMs: input.heartbeatInterval }), ...(input.ttl && { ttlMs: input.ttl }), ...(input.downAfter && { downAfterMs: input.downAfter }) },
     });
     ctx.stdout.write(`controller listening at ${running.url}\nCA fingerprint: ${running.caFingerprint}\n`);

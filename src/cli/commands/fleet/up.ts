@@ -31,8 +31,9 @@ export const upCommand = defineCommand({
     { flags: '--listen <host:port>', description: 'where the HTTPS API listens', default: '0.0.0.0:7443' },
     { flags: '--inventory <file>', description: 'inventory.yaml to keep true (default: one in the data dir)' },
     { flags: '--name <name>', description: 'this machine\'s server name (default: its host name)' },
+    { flags: '--no-mdns', description: 'do not advertise on or browse the local network (mDNS)' },
   ],
-  input: z.object({ dataDir: z.string().optional(), listen: z.string(), inventory: z.string().optional(), name: z.string().optional() }),
+  input: z.object({ dataDir: z.string().optional(), listen: z.string(), inventory: z.string().optional(), name: z.string().optional(), mdns: z.boolean().default(true) }),
   async handler(input, ctx) {
     const dataDir = input.dataDir ?? upDataDir(ctx.env);
     const { host, port } = parseListen(input.listen);
@@ -44,13 +45,13 @@ export const upCommand = defineCommand({
     const { startAgent } = await import('../../../agent/daemon.js');
     const { createLogger } = await import('../../../util/logger.js');
     const logger = createLogger({ name: 'cistern', level: ctx.env.CISTERN_LOG_LEVEL ?? 'warn' });
-    const controller = await startController({ dataDir: join(dataDir, 'controller'), host, port, inventory, logger });
+    const controller = await startController({ dataDir: join(dataDir, 'controller'), host, port, inventory, logger, ...(input.mdns && { mdns: {} }) });
     const local = `https://127.0.0.1:${new URL(controller.url).port}`;
     if (controller.adminToken) await saveClientConfig(ctx.env, { controller: local, token: controller.adminToken, caPem: controller.caPem });
     const agentDir = join(dataDir, 'agent');
     const registered = existsSync(join(agentDir, 'credential.json'));
     const joinToken = registered ? undefined : controller.core.createJoinToken({ ttlMs: 600_000, uses: 1, group: null, description: 'cistern up: this machine' });
-    const agent = await startAgent({ stateDir: agentDir, controllerUrl: local, token: joinToken?.token, caHash: controller.caFingerprint, name: input.name, logger });
+    const agent = await startAgent({ stateDir: agentDir, controllerUrl: local, token: joinToken?.token, caHash: controller.caFingerprint, name: input.name, logger, ...(input.mdns && { mdns: {} }) });
     ctx.stdout.write([
       `Cistern is up.`,
       `  API:        ${controller.url} (CA ${controller.caFingerprint})`,
