@@ -29,6 +29,7 @@ export default tseslint.config(
   {
     // Decision modules import no I/O: they take a snapshot and return a result.
     files: [
+      'src/monitoring/grafana/*.ts',
       'src/inventory/analyze.ts', 'src/inventory/findings.ts', 'src/inventory/groups.ts', 'src/inventory/rules.ts',
       'src/inventory/schema.ts', 'src/inventory/schema-findings.ts', 'src/inventory/selector.ts', 'src/inventory/templates.ts',
       'src/inventory/vars.ts', 'src/yaml/patch.ts', 'src/yaml/window.ts',
