@@ -37,6 +37,8 @@ export default tseslint.config(
       'src/agent/facts-parse.ts', 'src/agent/facts-build.ts', 'src/agent/facts-disks.ts', 'src/agent/facts-schema.ts',
       'src/inventory/profiles.ts', 'src/services/index.ts', 'src/services/catalog.ts', 'src/services/known.ts',
       'src/services/probe-verdict.ts', 'src/services/resolve.ts', 'src/services/schema.ts',
+      'src/storage/checks.ts', 'src/storage/fleet.ts', 'src/storage/health.ts', 'src/storage/index.ts', 'src/storage/options.ts',
+      'src/storage/paths.ts', 'src/storage/plan.ts', 'src/storage/render.ts', 'src/storage/types.ts', 'src/agent/mountinfo.ts',
     ],
     rules: {
       'no-restricted-imports': ['error', { patterns: ['node:fs*', 'node:net', 'node:child_process', 'node:http*', 'node:dns*'] }],

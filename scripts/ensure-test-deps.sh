@@ -17,6 +17,8 @@ REQUIRED=(
   "avahi-daemon      /usr/sbin/avahi-daemon"
   "avahi-utils       avahi-browse"
   "dbus-daemon       /usr/bin/dbus-daemon"
+  "nix-bin           nix-instantiate"
+  "bindfs            bindfs"
 )
 
 present() {

@@ -7,7 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import { isCisternError, type CisternError } from '../errors.js';
-import { commandSchema, controllerMessageSchema, PROTOCOL_VERSION, type CommandName, type Heartbeat, type Load } from '../protocol/messages.js';
+import { commandSchema, controllerMessageSchema, PROTOCOL_VERSION, type CommandName, type Heartbeat, type Load, type MountHealth } from '../protocol/messages.js';
 import type { Logger } from '../util/logger.js';
 import { VERSION } from '../version.js';
 import { backoffDelay } from './backoff.js';
@@ -22,6 +22,10 @@ export interface ConnectionOptions {
   intervalMs: number;
   sampleLoad: () => Promise<Load>;
   probeServices?: () => Heartbeat['services'];
+  /** The latest mount health (mount-health.ts), sent with every heartbeat once there is one. */
+  mounts?: () => MountHealth[] | undefined;
+  /** The paths the controller wants mount health for, from each heartbeat's ack. */
+  onWatch?: (paths: string[]) => void;
   handlers: Record<CommandName, CommandHandler>;
   /** Called once when the controller refuses this agent for good. */
   onFatal: (error: CisternError) => void;
@@ -131,7 +135,8 @@ export class AgentConnection {
     if (!socket || socket.readyState !== WebSocket.OPEN) return;
     const seq = this.seq++;
     const load = await this.options.sampleLoad().catch(() => undefined);
-    const message: Heartbeat = { type: 'heartbeat', seq, sentAt: Date.now(), ...(load && { load }), services: this.options.probeServices?.() ?? {} };
+    const mounts = this.options.mounts?.();
+    const message: Heartbeat = { type: 'heartbeat', seq, sentAt: Date.now(), ...(load && { load }), services: this.options.probeServices?.() ?? {}, ...(mounts && { mounts }) };
     this.sent.set(seq, performance.now());
     if (this.sent.size > 100) this.sent.delete(this.sent.keys().next().value as number);
     socket.send(JSON.stringify(message));
@@ -152,6 +157,7 @@ export class AgentConnection {
         this.sent.delete(message.seq);
         this.options.onAck?.(performance.now() - started);
       }
+      if (message.watch) this.options.onWatch?.(message.watch);
       if (message.intervalMs !== this.intervalMs) {
         this.intervalMs = message.intervalMs;
         this.scheduleHeartbeats();

@@ -15,6 +15,7 @@ import { keyFingerprint } from '../discovery/records.js';
 import { hostname } from 'node:os';
 import { collectFacts } from './facts.js';
 import { loadSampler } from './load.js';
+import { mountMonitor } from './mount-health.js';
 
 export interface AgentOptions extends JoinOptions {
   logger: Logger;
@@ -67,6 +68,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     await mdns?.close();
     throw error;
   }
+  const mounts = mountMonitor({ logger: options.logger });
   let onRefused: (error: CisternError) => void = () => {};
   const refused = new Promise<CisternError>((resolve) => { onRefused = resolve; });
   const connection = new AgentConnection({
@@ -74,6 +76,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     logger: options.logger,
     intervalMs: enrollment.heartbeatIntervalMs ?? options.intervalMs ?? 5_000,
     sampleLoad: loadSampler(),
+    mounts: () => mounts.latest(),
+    onWatch: (paths) => mounts.watch(paths),
     handlers: {
       ping: async () => ({ pong: true, at: new Date().toISOString() }),
       'collect-facts': async () => facts(),
@@ -85,6 +89,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     },
   });
   connection.start();
+  mounts.start();
   return {
     agentId: enrollment.credential.agentId,
     name: enrollment.name,
@@ -92,6 +97,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     connection,
     refused,
     stop: async () => {
+      mounts.stop();
       await connection.stop();
       await mdns?.close();
     },

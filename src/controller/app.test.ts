@@ -390,7 +390,8 @@ describe('the agent socket', () => {
     const { credential, name } = await registerAgent(c);
     const agent = await connect(c, credential);
     agent.send(heartbeat(0));
-    expect(await agent.next('ack')).toEqual({ type: 'ack', seq: 0, intervalMs: 5_000 });
+    // No inventory, so no media root for the agent to watch.
+    expect(await agent.next('ack')).toEqual({ type: 'ack', seq: 0, intervalMs: 5_000, watch: [] });
     const res = await c.app.inject({ method: 'GET', url: '/v1/servers', headers: admin(c) });
     expect(res.json().servers).toEqual([expect.objectContaining({ name, health: 'healthy', connected: true, lastSeen: new Date(T0).toISOString() })]);
   });

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CisternError } from '../errors.js';
-import type { Heartbeat, RegisterRequest, RegisterResponse } from '../protocol/messages.js';
+import type { Heartbeat, MountHealth, RegisterRequest, RegisterResponse } from '../protocol/messages.js';
 import { effectiveProfile } from '../agent/profile.js';
 import { factsSchema, type Facts } from '../agent/facts-schema.js';
 import type { EventLog } from './events.js';
@@ -25,6 +25,8 @@ export interface InventoryBinding {
   server(name: string): { hostname?: string; address?: string; hardware_type?: string; hardware_profile?: string; services?: string[] } | undefined;
   registered(name: string, info: { hostname: string; address: string | null; facts: Record<string, unknown> }): void;
   healthChanged(name: string, health: ReturnType<typeof inventoryHealth>, at: number): void;
+  /** Paths every agent reports mount health for besides its network mounts: the inventory's media root. */
+  watchPaths?(): string[];
 }
 
 export interface CoreConfig { heartbeatIntervalMs: number }
@@ -44,6 +46,8 @@ export interface ServerView {
   load: { load1: number; cpuPercent: number; memoryPercent: number; diskPercent: number } | null;
   services: string[];
   probes: Heartbeat['services'];
+  /** Mount health from the agent's last report; absent until it sends one. */
+  mounts?: MountHealth[];
 }
 
 const REFUSAL_CODE = { unknown: 'E_TOKEN_UNKNOWN', expired: 'E_TOKEN_EXPIRED', 'used-up': 'E_TOKEN_USED_UP', revoked: 'E_TOKEN_REVOKED' } as const;
@@ -156,6 +160,11 @@ export class ControllerCore {
     this.inventory?.registered(agent.name, { hostname: agent.hostname, address: agent.address, facts });
   }
 
+  /** What agents are asked to watch, sent with every heartbeat's ack. */
+  watchPaths(): string[] {
+    return this.inventory?.watchPaths?.() ?? [];
+  }
+
   heartbeat(agentId: string, message: Heartbeat): void {
     const now = this.clock();
     this.unsaved.add(agentId);
@@ -243,6 +252,7 @@ export class ControllerCore {
       load: load ? { load1: load.load1, cpuPercent: load.cpuPercent, memoryPercent: percent(load.memoryUsedBytes, load.memoryTotalBytes), diskPercent: percent(load.diskUsedBytes, load.diskTotalBytes) } : null,
       services: declared?.services ?? [],
       probes: live?.services ?? {},
+      ...(live?.mounts && { mounts: live.mounts }),
     };
   }
 }

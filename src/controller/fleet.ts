@@ -3,7 +3,7 @@
  * and service probes. Heartbeats and ticks go in; health transitions come out as events. Kept
  * in memory: a restart re-derives health from fresh heartbeats (see health.ts).
  */
-import type { Heartbeat, Load } from '../protocol/messages.js';
+import type { Heartbeat, Load, MountHealth } from '../protocol/messages.js';
 import { onHeartbeat, onTick, startTracking, type HealthConfig, type HealthTransition, type ServerHealth } from './health.js';
 
 export interface LiveAgent {
@@ -12,6 +12,8 @@ export interface LiveAgent {
   health: ServerHealth;
   load: Load | undefined;
   services: Heartbeat['services'];
+  /** The latest mount health the agent reported; undefined until it reports any (older agents never do). */
+  mounts: MountHealth[] | undefined;
   connected: boolean;
 }
 
@@ -26,7 +28,7 @@ export class Fleet {
   track(agentId: string, name: string, now: number, lastSeenAt: number | null = null): LiveAgent {
     let agent = this.agents.get(agentId);
     if (!agent) {
-      agent = { agentId, name, health: startTracking(now, lastSeenAt), load: undefined, services: {}, connected: false };
+      agent = { agentId, name, health: startTracking(now, lastSeenAt), load: undefined, services: {}, mounts: undefined, connected: false };
       this.agents.set(agentId, agent);
     }
     return agent;
@@ -54,6 +56,7 @@ export class Fleet {
     if (!agent) return [];
     agent.load = message.load ?? agent.load;
     agent.services = message.services;
+    agent.mounts = message.mounts ?? agent.mounts;
     const step = onHeartbeat(agent.health, now, this.config);
     agent.health = step.health;
     return step.transitions.map((t) => ({ ...t, agentId, name: agent.name }));

@@ -120,6 +120,11 @@ export class InventorySync implements InventoryBinding {
     return this.current?.inventory.servers?.[name] ?? undefined;
   }
 
+  watchPaths(): string[] {
+    const root = this.current?.inventory.storage?.media_root;
+    return root !== undefined && root.startsWith('/') ? [root] : [];
+  }
+
   match(name: string, hostname: string): string | undefined {
     const servers = this.current ? serverEntries(this.current.inventory) : [];
     const short = hostname.split('.')[0]?.toLowerCase();

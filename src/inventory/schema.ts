@@ -128,6 +128,11 @@ export const storageSchema = z.looseObject({
   media_root: z.string().optional(),
   backup_locations: z.array(z.union([z.string(), z.record(z.string(), z.unknown())])).optional(),
   replication: z.unknown().optional(),
+  // Cistern additions (see docs/storage.md)
+  media_server: z.string().optional()
+    .describe('The server that exports media_root over NFS; default: the one server whose storage list holds it'),
+  export_to: z.enum(['clients', 'subnet']).optional()
+    .describe('Who may mount the export: each client server\'s address (the default) or all of network.subnet'),
 });
 
 export const monitoringSchema = z.looseObject({

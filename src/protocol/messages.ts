@@ -23,12 +23,44 @@ export const serviceProbeSchema = z.object({
   detail: z.string().max(500).optional(),
 });
 
+/**
+ * One mount's health, as the agent's mount probe saw it (src/agent/mountinfo.ts classifies):
+ * `ok` (healthy), `not-mounted` (nothing of its own mounted there), `missing` (no such path),
+ * `stale` (ESTALE, or ENOTCONN from a FUSE mount whose daemon died), `io-error` (EIO),
+ * `timeout` (no answer in time: a hung server), `error` (anything else, in `detail`).
+ */
+export const MOUNT_STATES = ['ok', 'not-mounted', 'missing', 'stale', 'io-error', 'timeout', 'error'] as const;
+export type MountState = (typeof MOUNT_STATES)[number];
+
+export const mountHealthSchema = z.object({
+  /** The path probed: a network mount point, or a path the controller asked for (the media root). */
+  path: z.string().max(4096),
+  /** The mount the path is on, as /proc/self/mountinfo lists it; null when none matched. */
+  mountPoint: z.string().max(4096).nullable(),
+  source: z.string().max(4096).nullable(),
+  fsType: z.string().max(64).nullable(),
+  state: z.enum(MOUNT_STATES),
+  /** `state` is `ok`: placement may put services that need this path here. */
+  healthy: z.boolean(),
+  mounted: z.boolean(),
+  /** A stale file handle (ESTALE) or a dead FUSE connection (ENOTCONN). */
+  stale: z.boolean(),
+  freeBytes: z.number().nonnegative().nullable(),
+  totalBytes: z.number().nonnegative().nullable(),
+  detail: z.string().max(500).optional(),
+  /** When the probe finished (ms since the epoch, the agent's clock). */
+  checkedAt: z.number(),
+});
+export type MountHealth = z.infer<typeof mountHealthSchema>;
+
 export const heartbeatSchema = z.object({
   type: z.literal('heartbeat'),
   seq: z.int().nonnegative(),
   sentAt: z.number(),
   load: loadSchema.optional(),
   services: z.record(z.string().max(64), serviceProbeSchema).default({}),
+  /** Mount health, from agents that probe mounts; absent from older agents. */
+  mounts: z.array(mountHealthSchema).max(64).optional(),
 });
 export type Heartbeat = z.infer<typeof heartbeatSchema>;
 
@@ -65,7 +97,13 @@ export const commandSchema = z.object({
 });
 export type CommandMessage = z.infer<typeof commandSchema>;
 
-export const ackSchema = z.object({ type: z.literal('ack'), seq: z.int(), intervalMs: z.int().positive() });
+export const ackSchema = z.object({
+  type: z.literal('ack'),
+  seq: z.int(),
+  intervalMs: z.int().positive(),
+  /** Paths whose mount health the controller wants besides the network mounts (the inventory's media root). */
+  watch: z.array(z.string().max(4096)).max(16).optional(),
+});
 
 export const controllerMessageSchema = z.discriminatedUnion('type', [commandSchema, ackSchema]);
 export type ControllerMessage = z.infer<typeof controllerMessageSchema>;

@@ -6,6 +6,10 @@
  *
  * Probes are written to be run by the agent on the same box (127.0.0.1), which passes the
  * address and host-name checks Transmission and SABnzbd apply to every request.
+ *
+ * `needs.media`: the services that read or write the media library (Jellyfin streams it, the
+ * *arr apps and Bazarr write into it, the download clients fill it) run only where the fleet's
+ * media root is mounted and healthy (src/storage). Prowlarr and Jellyseerr touch no media files.
  */
 import type { AnswerRule, ServiceDefinition } from './schema.js';
 
@@ -100,7 +104,7 @@ export const CATALOG: readonly ServiceDefinition[] = [
     },
     state_dir: '/var/lib/jellyfin',
     single_writer: true,
-    needs: { memory_mb: 2048, cpu: 2, disk_gb: 20 },
+    needs: { memory_mb: 2048, cpu: 2, disk_gb: 20, media: true },
     prefers: {
       profiles: ['intel-quicksync', 'nvidia', 'amd-vaapi'],
       reason: 'hardware transcoding: software transcoding, tone-mapping and HEVC/AV1 decoding are very CPU-heavy',
@@ -122,7 +126,7 @@ export const CATALOG: readonly ServiceDefinition[] = [
     ...arrProbes('Sonarr', 'v3'),
     state_dir: '/var/lib/sonarr/.config/NzbDrone',
     single_writer: true,
-    needs: { memory_mb: 512, cpu: 0.5, disk_gb: 2 },
+    needs: { memory_mb: 512, cpu: 0.5, disk_gb: 2, media: true },
     affinity: [{ services: DOWNLOAD_CLIENTS, scope: 'storage', strength: 'prefer', reason: 'imports finished downloads from the download client\'s folder; moves and hardlinks need the same storage' }],
     systemd_unit: 'sonarr.service',
     metrics: { exportarr: 'sonarr' },
@@ -139,7 +143,7 @@ export const CATALOG: readonly ServiceDefinition[] = [
     ...arrProbes('Radarr', 'v3'),
     state_dir: '/var/lib/radarr/.config/Radarr',
     single_writer: true,
-    needs: { memory_mb: 512, cpu: 0.5, disk_gb: 2 },
+    needs: { memory_mb: 512, cpu: 0.5, disk_gb: 2, media: true },
     affinity: [{ services: DOWNLOAD_CLIENTS, scope: 'storage', strength: 'prefer', reason: 'imports finished downloads from the download client\'s folder; moves and hardlinks need the same storage' }],
     systemd_unit: 'radarr.service',
     metrics: { exportarr: 'radarr' },
@@ -200,7 +204,7 @@ export const CATALOG: readonly ServiceDefinition[] = [
     },
     state_dir: '/var/lib/bazarr',
     single_writer: true,
-    needs: { memory_mb: 384, cpu: 0.5, disk_gb: 1 },
+    needs: { memory_mb: 384, cpu: 0.5, disk_gb: 1, media: true },
     affinity: [{ services: ['sonarr', 'radarr'], scope: 'storage', strength: 'prefer', reason: 'writes subtitle files next to the media Sonarr and Radarr manage (path_mappings can bridge different mounts)' }],
     systemd_unit: 'bazarr.service',
     metrics: { exportarr: 'bazarr', scrape_interval_s: 60 },
@@ -244,7 +248,7 @@ export const CATALOG: readonly ServiceDefinition[] = [
     },
     state_dir: '/var/lib/transmission/.config/transmission-daemon',
     single_writer: true,
-    needs: { memory_mb: 256, cpu: 0.5, disk_gb: 1 },
+    needs: { memory_mb: 256, cpu: 0.5, disk_gb: 1, media: true },
     prefers: { storage_heavy: true, reason: 'downloads land on its own disks' },
     systemd_unit: 'transmission.service',
     start_grace_s: 60,
@@ -284,7 +288,7 @@ export const CATALOG: readonly ServiceDefinition[] = [
     },
     state_dir: '/var/lib/sabnzbd',
     single_writer: true,
-    needs: { memory_mb: 512, cpu: 1, disk_gb: 2 },
+    needs: { memory_mb: 512, cpu: 1, disk_gb: 2, media: true },
     prefers: { storage_heavy: true, reason: 'downloads, repairs and unpacks on its own disks; CPU-bound while repairing' },
     systemd_unit: 'sabnzbd.service',
     metrics: { exportarr: 'sabnzbd' },

@@ -94,6 +94,8 @@ export const needsSchema = z.looseObject({
   memory_mb: z.int().min(1).describe('Resident memory to reserve, in MiB'),
   cpu: z.number().positive().describe('CPU cores to reserve; fractions allowed (0.5 is half a core)'),
   disk_gb: z.number().nonnegative().describe('Disk for the state directory, in GB (media excluded)'),
+  media: z.boolean().optional()
+    .describe('Needs the fleet\'s media library (storage.media_root): runs only where it is mounted and healthy'),
 });
 
 const PROFILES = HARDWARE_PROFILES.filter((p): p is HardwareProfile => p !== 'auto');

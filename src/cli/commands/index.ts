@@ -26,6 +26,7 @@ import { keysRemoveCommand } from './keys/remove.js';
 import { keysRotateCommand } from './keys/rotate.js';
 import { keysSyncCommand } from './keys/sync.js';
 import { servicesCatalogCommand } from './services/catalog.js';
+import { storagePlanCommand } from './storage/plan.js';
 
 export const groups: GroupDef[] = [
   { path: ['inventory'], summary: 'read, check and edit inventory.yaml', help: SELECTOR_HELP },
@@ -33,6 +34,7 @@ export const groups: GroupDef[] = [
   { path: ['token'], summary: 'join tokens and provisioning keys for new agents' },
   { path: ['keys'], summary: 'SSH keys of the deploy users: list, add, remove, rotate, sync', help: KEYS_HELP },
   { path: ['services'], summary: 'the service catalog: ports, probes, state and needs of each service' },
+  { path: ['storage'], summary: 'shared media storage: which server exports the media root, who mounts it' },
 ];
 
 export const commands = [
@@ -44,4 +46,5 @@ export const commands = [
   groupsCommand, validateCommand, schemaCommand, renderCommand,
   keysListCommand, keysAddCommand, keysRemoveCommand, keysRotateCommand, keysSyncCommand,
   servicesCatalogCommand,
+  storagePlanCommand,
 ] as unknown as CommandDef<never>[];

@@ -39,7 +39,7 @@ export function agentSocketRoute(app: FastifyInstance, core: ControllerCore): vo
       const message = parsed.data;
       if (message.type === 'heartbeat') {
         core.heartbeat(agentId, message);
-        socket.send(JSON.stringify({ type: 'ack', seq: message.seq, intervalMs: core.config.heartbeatIntervalMs }));
+        socket.send(JSON.stringify({ type: 'ack', seq: message.seq, intervalMs: core.config.heartbeatIntervalMs, watch: core.watchPaths() }));
       } else if (message.type === 'result') core.hub.result(agentId, message);
     });
     socket.on('close', () => {

@@ -2,7 +2,9 @@ import { stringify } from 'yaml';
 import { z } from 'zod';
 import type { ServerView } from '../../../controller/core.js';
 import type { FleetEvent } from '../../../controller/events.js';
+import { describeMount } from '../../../storage/health.js';
 import { defineCommand } from '../../command.js';
+import { paint } from '../../context.js';
 import { ago, api, paintHealth } from './shared.js';
 
 interface ServerDetail { server: ServerView; facts: Record<string, unknown> | null; ageRecipient: string | null; history: FleetEvent[] }
@@ -21,6 +23,10 @@ export const serverShowCommand = defineCommand({
       `profile:  ${s.profileReason}${s.storageHeavy ? ' (storage-heavy)' : ''}`,
       `services: ${s.services.join(', ') || '-'}`,
     ];
+    if (s.mounts) {
+      lines.push(s.mounts.length === 0 ? 'mounts:   none watched (no network mounts, no media root)' : 'mounts:');
+      for (const m of s.mounts) lines.push(`  ${m.healthy ? paint(ctx, 'green', 'ok ') : paint(ctx, 'red', 'BAD')} ${describeMount(m)}`);
+    }
     if (detail.ageRecipient) lines.push(`age recipient: ${detail.ageRecipient}`);
     if (detail.facts) lines.push('', 'facts:', stringify(detail.facts, { lineWidth: 0 }).trimEnd().replace(/^/gm, '  '));
     lines.push('', 'health history:');

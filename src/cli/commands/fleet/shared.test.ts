@@ -30,6 +30,14 @@ describe('the status table', () => {
     expect(stripVTControlCharacters(colored)).toBe(plain);
   });
 
+  it('lists unhealthy mounts under the table', () => {
+    const mount = { path: '/mnt/media', mountPoint: '/mnt/media', source: 'eden:/mnt/media', fsType: 'nfs4', mounted: true, freeBytes: null, totalBytes: null, checkedAt: 1 };
+    const text = renderStatus([server({ mounts: [{ ...mount, state: 'ok', healthy: true, stale: false }] }), server({
+      name: 'rivers', mounts: [{ ...mount, state: 'stale', healthy: false, stale: true, detail: 'ESTALE: Stale file handle' }],
+    })], { color: false }, NOW);
+    expect(text.split('\n').slice(3)).toEqual(['mount rivers: /mnt/media (eden:/mnt/media, nfs4): stale — ESTALE: Stale file handle', '']);
+  });
+
   it('says how to add a server when there is none', () => {
     expect(renderStatus([], { color: false })).toContain('cistern token create');
   });

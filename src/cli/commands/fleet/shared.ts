@@ -1,5 +1,6 @@
 /** What the fleet commands share: the API client from the CLI's config, and formatting. */
 import type { ServerView } from '../../../controller/core.js';
+import { describeMount } from '../../../storage/health.js';
 import { apiClient, type ApiClient } from '../../client/api.js';
 import { loadClientConfig } from '../../client/config.js';
 import { paint, type CommandContext, type Style } from '../../context.js';
@@ -24,11 +25,13 @@ export function ago(iso: string | null, now = Date.now()): string {
 export function renderStatus(servers: readonly ServerView[], ctx: Pick<CommandContext, 'color'>, now = Date.now()): string {
   if (servers.length === 0) return 'no servers yet: add one with `cistern token create`\n';
   const pct = (n: number | undefined) => (n === undefined ? '-' : `${Math.round(n)}%`);
+  // Unhealthy mounts (stale, hung, not mounted) under the table: placement keeps media services off those boxes.
+  const mounts = servers.flatMap((s) => (s.mounts ?? []).filter((m) => !m.healthy).map((m) => `${paint(ctx, 'red', 'mount')} ${s.name}: ${describeMount(m)}\n`));
   return table(
     ['NAME', 'ADDRESS', 'PROFILE', 'HEALTH', 'LAST SEEN', 'CPU', 'MEM', 'DISK', 'SERVICES'],
     servers.map((s) => [
       s.name, s.address ?? '-', s.profile, paintHealth(ctx, s.flapping ? `${s.health} (flapping)` : s.health), ago(s.lastSeen, now),
       pct(s.load?.cpuPercent), pct(s.load?.memoryPercent), pct(s.load?.diskPercent), s.services.join(',') || '-',
     ]),
-  );
+  ) + mounts.join('');
 }
