@@ -33,6 +33,7 @@ export default tseslint.config(
       'src/inventory/analyze.ts', 'src/inventory/findings.ts', 'src/inventory/groups.ts', 'src/inventory/rules.ts',
       'src/inventory/schema.ts', 'src/inventory/schema-findings.ts', 'src/inventory/selector.ts', 'src/inventory/templates.ts',
       'src/inventory/vars.ts', 'src/yaml/patch.ts', 'src/yaml/window.ts',
+      'src/notify/engine.ts', 'src/notify/format.ts', 'src/notify/from-events.ts', 'src/notify/receivers.ts', 'src/notify/types.ts',
       'src/controller/health.ts', 'src/controller/fleet.ts', 'src/agent/backoff.ts', 'src/agent/profile.ts', 'src/agent/storage.ts',
       'src/agent/facts-parse.ts', 'src/agent/facts-build.ts', 'src/agent/facts-disks.ts', 'src/agent/facts-schema.ts',
       'src/inventory/profiles.ts', 'src/services/index.ts', 'src/services/catalog.ts', 'src/services/known.ts',

@@ -5,9 +5,10 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { hostname, networkInterfaces } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { CisternError } from '../errors.js';
+import { Notifier } from '../notify/index.js';
 import type { Logger } from '../util/logger.js';
 import { buildApp } from './app.js';
 import { ensureAdminToken } from './auth.js';
@@ -99,6 +100,12 @@ export async function startController(options: ControllerOptions): Promise<Runni
   // Advertised only once the port is known (port 0 picks one).
   discovery.setPort(port);
   discovery.start();
+  // The controller's own alert notifications, to the inventory's monitoring.receivers (none: idle).
+  const notifier = options.inventory ? new Notifier({
+    events, logger: options.logger, baseDir: dirname(resolve(options.inventory)), externalUrl: () => url,
+    monitoring: () => inventory?.analysis?.inventory.monitoring,
+  }) : undefined;
+  notifier?.start();
   const ticker = setInterval(() => core.tick(), Math.max(100, Math.min(1_000, Math.floor(health.intervalMs / 2))));
   const lastSeenWriter = setInterval(() => core.flushLastSeen(), 2_000);
   events.record('controller-started', null, { url });
@@ -114,6 +121,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     await app.close();
     core.flushLastSeen();
     await inventory?.close();
+    await notifier?.close();
     store.close();
   })());
   return { url, caFingerprint: pki.ca.fingerprint, caPem: pki.ca.certPem, adminToken, core, app, close };
