@@ -38,6 +38,7 @@ export default tseslint.config(
       'src/agent/facts-parse.ts', 'src/agent/facts-build.ts', 'src/agent/facts-disks.ts', 'src/agent/facts-schema.ts',
       'src/inventory/profiles.ts', 'src/services/index.ts', 'src/services/catalog.ts', 'src/services/known.ts',
       'src/services/probe-verdict.ts', 'src/services/resolve.ts', 'src/services/schema.ts',
+      'src/supervisor/*.ts',
       'src/storage/checks.ts', 'src/storage/fleet.ts', 'src/storage/health.ts', 'src/storage/index.ts', 'src/storage/options.ts',
       'src/storage/paths.ts', 'src/storage/plan.ts', 'src/storage/render.ts', 'src/storage/types.ts', 'src/agent/mountinfo.ts',
     ],

@@ -56,6 +56,7 @@ export const ERROR_CODES = {
   E_NOT_APPROVABLE: 'a discovered box holds no connection to receive its credential over',
   E_CONTROLLER_NOT_FOUND: 'no controller with the expected CA was found on the local network',
   E_PROVISIONING_KEY: 'the provisioning key is malformed',
+  E_SERVICE_DRIVER: 'a service could not be started, stopped, restarted or read by its driver',
   E_NOTIFY_CONFIG: 'the notification settings in the inventory (monitoring.receivers, routes) are refused',
   E_NOTIFY_SEND: 'a notification receiver did not take a message',
 } as const;

@@ -52,7 +52,7 @@ function connect(url: string, onFatal: (error: CisternError) => void = () => {})
     logger: silentLogger(),
     intervalMs: 60_000,
     sampleLoad: async () => LOAD,
-    handlers: { ping: async () => ({}), 'collect-facts': async () => ({}), 'apply-authorized-keys': async () => ({}) },
+    handlers: { ping: async () => ({}), 'collect-facts': async () => ({}), 'apply-authorized-keys': async () => ({}), 'set-services': async () => ({}) },
     onFatal,
   });
   cleanups.push(() => connection.stop());
@@ -75,5 +75,36 @@ describe('agent connection refused at the upgrade', () => {
     expect(fatal.code).toBe('E_AGENT_REVOKED');
     await new Promise((resolve) => setTimeout(resolve, 1_200)); // longer than the first backoff delays
     expect(controller.upgrades()).toBe(1);
+  });
+});
+
+describe('agent events', () => {
+  it('keeps events while disconnected and sends them, in order, once connected', async () => {
+    const received: Array<{ type: string; kind?: string }> = [];
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    wss.on('connection', (ws) => ws.on('message', (data: Buffer) => received.push(JSON.parse(data.toString('utf8')) as { type: string })));
+    await new Promise((resolve) => wss.once('listening', resolve));
+    cleanups.push(async () => {
+      for (const client of wss.clients) client.terminate();
+      await new Promise((resolve) => wss.close(resolve));
+    });
+    const address = wss.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const connection = new AgentConnection({
+      credential: { agentId: 'a1', token: 'cag_00000000.secret', controllerUrl: url, caPem: 'unused', caFingerprint: 'sha256:00' },
+      logger: silentLogger(), intervalMs: 60_000, sampleLoad: async () => LOAD, handlers: {} as never, onFatal: () => {},
+    });
+    cleanups.push(() => connection.stop());
+    connection.sendEvent({ kind: 'service-restart', service: 'jellyfin', at: 1, data: { attempt: 1 } });
+    connection.sendEvent({ kind: 'service-state', service: 'jellyfin', at: 2, data: { from: 'unhealthy', to: 'starting' } });
+    connection.start();
+    const deadline = Date.now() + 5_000;
+    while (received.filter((m) => m.type === 'event').length < 3) {
+      if (received.some((m) => m.type === 'hello') && received.filter((m) => m.type === 'event').length === 2) connection.sendEvent({ kind: 'service-state', service: 'jellyfin', at: 3, data: {} });
+      if (Date.now() > deadline) throw new Error(`got ${JSON.stringify(received)}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const order = received.filter((m) => m.type !== 'heartbeat').map((m) => (m.type === 'event' ? `event ${String(m.kind)}` : m.type));
+    expect(order).toEqual(['hello', 'event service-restart', 'event service-state', 'event service-state']);
   });
 });

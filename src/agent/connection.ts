@@ -10,6 +10,7 @@ import { isCisternError, type CisternError } from '../errors.js';
 import { commandSchema, controllerMessageSchema, PROTOCOL_VERSION, type CommandName, type Heartbeat, type Load, type MountHealth } from '../protocol/messages.js';
 import type { Logger } from '../util/logger.js';
 import { VERSION } from '../version.js';
+import type { AgentEvent } from '../protocol/messages.js';
 import { backoffDelay } from './backoff.js';
 import type { Credential } from './enroll.js';
 import { errorFromBody } from '../protocol/https-json.js';
@@ -34,6 +35,8 @@ export interface ConnectionOptions {
 }
 
 const FATAL_CODES = new Set(['E_AGENT_REVOKED', 'E_AGENT_UNKNOWN']);
+/** Events kept while disconnected; older ones are dropped. */
+const OUTBOX_MAX = 200;
 
 export class AgentConnection {
   private socket: WebSocket | undefined;
@@ -44,6 +47,7 @@ export class AgentConnection {
   private stopped = false;
   private intervalMs: number;
   private readonly sent = new Map<number, number>();
+  private readonly outbox: string[] = [];
 
   constructor(private readonly options: ConnectionOptions) {
     this.intervalMs = options.intervalMs;
@@ -51,6 +55,17 @@ export class AgentConnection {
 
   get connected(): boolean {
     return this.socket?.readyState === WebSocket.OPEN;
+  }
+
+  /** Sends an event to the controller's log now, or once connected again. */
+  sendEvent(event: Omit<AgentEvent, 'type'>): void {
+    const text = JSON.stringify({ type: 'event', ...event });
+    if (this.socket?.readyState === WebSocket.OPEN) {
+      this.socket.send(text);
+      return;
+    }
+    this.outbox.push(text);
+    if (this.outbox.length > OUTBOX_MAX) this.outbox.shift();
   }
 
   start(): void {
@@ -87,6 +102,7 @@ export class AgentConnection {
       socket.send(JSON.stringify({ type: 'hello', version: VERSION, protocol: PROTOCOL_VERSION }));
       this.scheduleHeartbeats();
       void this.heartbeat();
+      for (const queued of this.outbox.splice(0)) socket.send(queued);
     });
     socket.on('message', (data) => this.receive(data.toString()));
     socket.on('unexpected-response', (_req, res: IncomingMessage) => this.refused(socket, res));

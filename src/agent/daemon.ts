@@ -15,6 +15,7 @@ import { keyFingerprint } from '../discovery/records.js';
 import { hostname } from 'node:os';
 import { collectFacts } from './facts.js';
 import { loadSampler } from './load.js';
+import { createAgentSupervisor, defaultServiceDriver, setServicesCommand, type DriverKind } from './supervision/index.js';
 import { mountMonitor } from './mount-health.js';
 
 export interface AgentOptions extends JoinOptions {
@@ -27,6 +28,8 @@ export interface AgentOptions extends JoinOptions {
   status?: (line: string) => void;
   /** Stops a wait for the controller or for approval. */
   signal?: AbortSignal;
+  /** How supervised services are started and stopped unless the controller says (default: systemd when this box runs it). */
+  serviceDriver?: DriverKind;
 }
 
 export interface RunningAgent {
@@ -69,6 +72,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     throw error;
   }
   const mounts = mountMonitor({ logger: options.logger });
+  const serviceDriver = options.serviceDriver ?? defaultServiceDriver();
+  const supervisor = createAgentSupervisor({
+    defaultDriver: serviceDriver, stateDir: options.stateDir, logger: options.logger,
+    onEvent: (event) => connection.sendEvent(event),
+  });
   let onRefused: (error: CisternError) => void = () => {};
   const refused = new Promise<CisternError>((resolve) => { onRefused = resolve; });
   const connection = new AgentConnection({
@@ -76,12 +84,14 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     logger: options.logger,
     intervalMs: enrollment.heartbeatIntervalMs ?? options.intervalMs ?? 5_000,
     sampleLoad: loadSampler(),
+    probeServices: () => supervisor.probeServices(),
     mounts: () => mounts.latest(),
     onWatch: (paths) => mounts.watch(paths),
     handlers: {
       ping: async () => ({ pong: true, at: new Date().toISOString() }),
       'collect-facts': async () => facts(),
       'apply-authorized-keys': (args) => applyAuthorizedKeysCommand(args, { logger: options.logger }),
+      'set-services': setServicesCommand(supervisor, serviceDriver),
     },
     onFatal: (error) => {
       options.logger.error({ code: error.code }, error.message);
@@ -97,6 +107,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     connection,
     refused,
     stop: async () => {
+      await supervisor.close();
       mounts.stop();
       await connection.stop();
       await mdns?.close();

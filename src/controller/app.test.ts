@@ -385,6 +385,20 @@ describe('the agent socket', () => {
     expect(body.error.code).toBe('E_AGENT_REVOKED');
   });
 
+  it("records an agent's supervision events under its server's name; malformed ones are dropped", async () => {
+    const c = await controller();
+    const { credential, name } = await registerAgent(c);
+    const agent = await connect(c, credential);
+    agent.send({ type: 'event', kind: 'service-restart', service: 'jellyfin', at: 123, data: { attempt: 1, delayMs: 500, service: 'spoofed' } });
+    agent.send({ type: 'event', kind: 'service-deleted-everything', service: 'jellyfin', at: 124, data: {} });
+    agent.send({ type: 'event', kind: 'service-state', service: 'jellyfin', at: 125, data: { big: 'x'.repeat(5_000) } });
+    agent.send(heartbeat(0));
+    await agent.next('ack'); // messages are handled in order: the events before it are in
+    const res = await c.app.inject({ method: 'GET', url: '/v1/events?limit=100', headers: admin(c) });
+    const events = (res.json().events as Array<{ kind: string; server: string; data: unknown }>).filter((e) => e.kind.startsWith('service-'));
+    expect(events).toEqual([expect.objectContaining({ kind: 'service-restart', server: name, data: { attempt: 1, delayMs: 500, service: 'jellyfin', agentAt: 123 } })]);
+  });
+
   it('acknowledges a heartbeat, and the server turns healthy', async () => {
     const c = await controller();
     const { credential, name } = await registerAgent(c);

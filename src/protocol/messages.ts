@@ -18,8 +18,14 @@ export const loadSchema = z.object({
 });
 export type Load = z.infer<typeof loadSchema>;
 
+/**
+ * A supervised service's state (src/supervisor/machine.ts): the probe verdicts, plus `failed`
+ * (restart budget spent, left for failover) and `stopped` (not wanted here, or no lease).
+ */
+export const SERVICE_STATES = ['healthy', 'unhealthy', 'starting', 'unknown', 'misconfigured', 'failed', 'stopped'] as const;
+
 export const serviceProbeSchema = z.object({
-  state: z.enum(['healthy', 'unhealthy', 'starting', 'unknown']),
+  state: z.enum(SERVICE_STATES),
   detail: z.string().max(500).optional(),
 });
 
@@ -82,10 +88,22 @@ export const helloSchema = z.object({
   protocol: z.int(),
 });
 
-export const agentMessageSchema = z.discriminatedUnion('type', [heartbeatSchema, resultSchema, helloSchema]);
+/** Something that happened on the box, for the controller's event log (the agent's supervisor: probe changes, restarts, failures). */
+export const AGENT_EVENT_KINDS = ['service-state', 'service-started', 'service-stopped', 'service-restart', 'service-failed', 'service-action-failed'] as const;
+export const agentEventSchema = z.object({
+  type: z.literal('event'),
+  kind: z.enum(AGENT_EVENT_KINDS),
+  service: z.string().max(64),
+  /** The agent's clock, ms since the epoch. */
+  at: z.number(),
+  data: z.record(z.string().max(64), z.unknown()).refine((d) => JSON.stringify(d).length <= 4_096, { error: 'at most 4 KiB of data' }),
+});
+export type AgentEvent = z.infer<typeof agentEventSchema>;
+
+export const agentMessageSchema = z.discriminatedUnion('type', [heartbeatSchema, resultSchema, helloSchema, agentEventSchema]);
 export type AgentMessage = z.infer<typeof agentMessageSchema>;
 
-export const COMMAND_NAMES = ['ping', 'collect-facts', 'apply-authorized-keys'] as const;
+export const COMMAND_NAMES = ['ping', 'collect-facts', 'apply-authorized-keys', 'set-services'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 export const commandSchema = z.object({

@@ -4,6 +4,7 @@ import { agentCommand } from './fleet/agent.js';
 import { controllerCommand } from './fleet/controller.js';
 import { eventsCommand } from './fleet/events.js';
 import { serverFactsCommand, serverPingCommand, serverRevokeCommand, serverShowCommand } from './fleet/server.js';
+import { serverSetServicesCommand } from './fleet/server-services.js';
 import { statusCommand } from './fleet/status.js';
 import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './fleet/token.js';
 import { discoverApproveCommand, discoverCommand } from './fleet/discover.js';
@@ -39,7 +40,7 @@ export const groups: GroupDef[] = [
 
 export const commands = [
   upCommand, statusCommand, eventsCommand, controllerCommand, agentCommand,
-  serverShowCommand, serverPingCommand, serverFactsCommand, serverRevokeCommand,
+  serverShowCommand, serverPingCommand, serverFactsCommand, serverRevokeCommand, serverSetServicesCommand,
   tokenCreateCommand, tokenListCommand, tokenRevokeCommand,
   discoverCommand, discoverApproveCommand,
   listCommand, showCommand, addCommand, removeCommand, setCommand, tagAddCommand, untagCommand,

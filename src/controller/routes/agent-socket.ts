@@ -3,8 +3,8 @@
  * (a refused agent gets an HTTP answer with the reason); then heartbeats are acknowledged and
  * command results matched to their commands. A malformed message is dropped, never trusted.
  */
-import type { FastifyInstance } from 'fastify';
-import { agentMessageSchema } from '../../protocol/messages.js';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { agentMessageSchema, type AgentEvent } from '../../protocol/messages.js';
 import { authenticateAgent, bearer } from '../auth.js';
 import type { ControllerCore } from '../core.js';
 
@@ -28,6 +28,7 @@ export function agentSocketRoute(app: FastifyInstance, core: ControllerCore): vo
       () => { /* the agent went away or is busy; its registration facts stand */ },
     );
     let malformed = 0;
+    const recordEvent = eventRecorder(core, name, request.log);
     socket.on('message', (data: Buffer) => {
       let json: unknown;
       try { json = JSON.parse(data.toString('utf8')); } catch { json = undefined; }
@@ -41,6 +42,7 @@ export function agentSocketRoute(app: FastifyInstance, core: ControllerCore): vo
         core.heartbeat(agentId, message);
         socket.send(JSON.stringify({ type: 'ack', seq: message.seq, intervalMs: core.config.heartbeatIntervalMs, watch: core.watchPaths() }));
       } else if (message.type === 'result') core.hub.result(agentId, message);
+      else if (message.type === 'event') recordEvent(message);
     });
     socket.on('close', () => {
       if (core.hub.detach(agentId, socket)) {
@@ -49,4 +51,23 @@ export function agentSocketRoute(app: FastifyInstance, core: ControllerCore): vo
       }
     });
   });
+}
+
+/** An agent's events beyond this many a minute are dropped (a crash-looping box must not flood the log). */
+const EVENTS_PER_MINUTE = 600;
+
+/** Records an agent's events (service probes, restarts, failures) under its server's name. */
+function eventRecorder(core: ControllerCore, name: string, log: FastifyBaseLogger): (event: AgentEvent) => void {
+  let windowStart = -Infinity;
+  let count = 0;
+  return (event) => {
+    const now = core.clock();
+    if (now - windowStart >= 60_000) {
+      if (count > EVENTS_PER_MINUTE) log.warn({ agent: name, dropped: count - EVENTS_PER_MINUTE }, 'dropped agent events over the limit');
+      windowStart = now;
+      count = 0;
+    }
+    if (++count > EVENTS_PER_MINUTE) return;
+    core.events.record(event.kind, name, { ...event.data, service: event.service, agentAt: event.at });
+  };
 }

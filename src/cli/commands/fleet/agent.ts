@@ -35,11 +35,13 @@ export const agentCommand = defineCommand({
     { flags: '--state-dir <dir>', description: 'agent state (default /var/lib/cistern-agent as root, else ~/.local/share/cistern/agent)' },
     { flags: '--no-mdns', description: 'do not advertise on the local network or look for the controller there' },
     { flags: '--mdns-interface <address>', description: 'the interface address mDNS uses (default: the first non-loopback IPv4)' },
+    { flags: '--service-driver <driver>', description: 'how supervised services are started and stopped: systemd or process (default: systemd when the box runs it)' },
   ],
   input: z.object({
     controller: z.url().optional(), token: z.string().optional(), caHash: z.string().optional(), provisioningKey: z.string().optional(),
     discoverable: z.boolean().default(false), name: z.string().optional(), stateDir: z.string().optional(),
     mdns: z.boolean().default(true), mdnsInterface: z.ipv4().optional(),
+    serviceDriver: z.enum(['systemd', 'process'], { error: '--service-driver is systemd or process' }).optional(),
   }),
   async handler(input, ctx) {
     if (input.provisioningKey && (input.token || input.caHash)) throw usageError('--provisioning-key replaces --token and --ca-hash: give one or the other');
@@ -58,6 +60,7 @@ export const agentCommand = defineCommand({
         provisioningKey: input.provisioningKey, discoverable: input.discoverable, name: input.name, logger,
         ...(input.mdns && { mdns: { ...(input.mdnsInterface && { interface: input.mdnsInterface }) } }),
         status: (line) => ctx.stdout.write(`${line}\n`), signal: stopping.signal,
+        ...(input.serviceDriver && { serviceDriver: input.serviceDriver }),
       });
     } catch (error) {
       if (stopping.signal.aborted) return { data: { stopped: await signal }, text: 'agent stopped' };
