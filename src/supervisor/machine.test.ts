@@ -179,6 +179,13 @@ describe('the supervision state machine', () => {
     expect(tooSoon.log.at(-1)).toEqual(['failed after 1', 'state healthy>failed', 'stop']);
   });
 
+  it('checks the budget again when the restart is due: a stricter policy sent meanwhile fails the service instead', () => {
+    const waiting = play([...RUNNING, [1_000, 'tick'], [1_000, 'unhealthy'], [2_000, 'tick'], [2_000, 'unhealthy']], { ...POLICY, budgetRestarts: 3 });
+    expect(waiting.state.restartAt).toBe(3_000);
+    const { log } = play([[2_500, { type: 'desire', run: true, policy: { ...POLICY, budgetRestarts: 0 } }], [3_000, 'tick']], POLICY, waiting.state);
+    expect(log).toEqual([[], ['failed after 0', 'state unhealthy>failed', 'stop']]);
+  });
+
   it('a budget of 0 restarts fails at the first unhealthy verdict', () => {
     const { log } = play([...RUNNING, [1_000, 'tick'], [1_000, 'unhealthy'], [2_000, 'tick'], [2_000, 'unhealthy']], { ...POLICY, budgetRestarts: 0 });
     expect(log.at(-1)).toEqual(['failed after 0', 'state healthy>failed', 'stop']);

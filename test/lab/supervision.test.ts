@@ -34,10 +34,14 @@ const FAST: Supervision = {
   backoff_initial_ms: 500, backoff_factor: 2, backoff_max_ms: 2_000, restart_budget: { restarts: 3, window_ms: 60_000 },
 };
 
+/**
+ * A catalog definition, not single-writer: a single-writer service runs only under a lease from
+ * the controller, which is not what these scenarios are about.
+ */
 const catalog = (name: string): ServiceDefinition => {
   const found = CATALOG.find((s) => s.name === name);
   if (!found) throw new Error(`no ${name} in the catalog`);
-  return found;
+  return { ...found, single_writer: false };
 };
 
 interface Entry { name: string; definition: ServiceDefinition; run: boolean; driver: 'process'; process: { argv: string[] }; supervision: Supervision }
