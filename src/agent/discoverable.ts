@@ -16,6 +16,7 @@ import type { Logger } from '../util/logger.js';
 import { backoffDelay } from './backoff.js';
 import { fetchCaOnFirstUse, fetchPinnedCa, type PinnedCa } from './ca-pin.js';
 import type { Credential } from './enroll.js';
+import { ensureStateDir } from './identity.js';
 
 export const TOFU_PIN_FILE = 'controller-ca.json';
 const pinSchema = z.object({ fingerprint: z.string().regex(/^sha256:[0-9a-f]{64}$/), caPem: z.string() });
@@ -38,6 +39,8 @@ export async function trustController(stateDir: string, url: string, advertised:
       hint: 'something on the network may be impersonating the controller',
     });
   }
+  // The first thing a --discoverable box without mDNS writes: its state folder may not exist yet.
+  await ensureStateDir(stateDir);
   await writeFileAtomic(file, `${JSON.stringify({ fingerprint: ca.fingerprint, caPem: ca.caPem }, null, 2)}\n`, { mode: 0o600 });
   return { ...ca, firstUse: true };
 }
