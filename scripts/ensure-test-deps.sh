@@ -19,6 +19,8 @@ REQUIRED=(
   "dbus-daemon       /usr/bin/dbus-daemon"
   "nix-bin           nix-instantiate"
   "bindfs            bindfs"
+  "chromium          /usr/bin/chromium"
+  "libnss3-tools     certutil"
 )
 
 present() {

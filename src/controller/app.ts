@@ -1,7 +1,8 @@
 /**
  * The controller's HTTPS API as a fastify app. Built without listening, so tests call
  * `app.inject()`; the daemon adds TLS and a port. Bodies are size-limited and validated,
- * registration is rate-limited, and every route but /healthz needs a credential.
+ * registration is rate-limited, and every route but /healthz and the dashboard's sign-in page
+ * and static files needs a credential (the admin token, or a dashboard session: ui/).
  */
 import rateLimit from '@fastify/rate-limit';
 import websocket from '@fastify/websocket';
@@ -14,6 +15,7 @@ import type { ControllerDiscovery } from './discovery.js';
 import { agentSocketRoute } from './routes/agent-socket.js';
 import { pendingSocketRoute } from './routes/pending-socket.js';
 import { registerRoute } from './routes/register.js';
+import { installDashboard, type SessionStore } from './ui/index.js';
 
 export interface AppOptions {
   core: ControllerCore;
@@ -24,6 +26,8 @@ export interface AppOptions {
   caFingerprint: string;
   registrationsPerMinute?: number;
   discovery: ControllerDiscovery;
+  /** Dashboard sessions; a fresh in-memory store by default. */
+  sessions?: SessionStore;
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -37,6 +41,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   installErrorHandler(app);
   await app.register(rateLimit, { global: false });
   await app.register(websocket, { options: { maxPayload: 256 * 1024 } });
+  await installDashboard(app, { core: options.core, ...(options.sessions && { sessions: options.sessions }) });
 
   app.get('/healthz', async () => ({ ok: true }));
   await app.register(async (scope) => registerRoute(scope, options.core, options.registrationsPerMinute ?? 30));

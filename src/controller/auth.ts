@@ -3,6 +3,7 @@
  * admin endpoints, an agent's own credential for the agent socket. Only hashes are stored.
  */
 import type { FastifyRequest } from 'fastify';
+import type {} from './ui/access.js'; // declares request.dashboard
 import { CisternError } from '../errors.js';
 import type { AgentRecord, ControllerStore } from './ports.js';
 import { generateSecret, hashSecret, safeEqualHex } from './tokens.js';
@@ -30,9 +31,24 @@ export function rotateAdminToken(store: ControllerStore): string {
   return token;
 }
 
+/** The stored hash of the admin token (undefined before the first start). */
+export function adminTokenHash(store: ControllerStore): string | undefined {
+  return store.meta.get(ADMIN_HASH_KEY);
+}
+
+export function isAdminToken(store: ControllerStore, token: string): boolean {
+  const stored = store.meta.get(ADMIN_HASH_KEY);
+  return stored !== undefined && safeEqualHex(hashSecret(token), stored);
+}
+
+/** The admin token as a Bearer header, or a dashboard session (ui/access.ts) when there is none. */
 export function requireAdmin(store: ControllerStore) {
   return async (request: FastifyRequest): Promise<void> => {
     const token = bearer(request);
+    if (!token && request.dashboard) {
+      if (request.dashboard.ok) return;
+      throw new CisternError('E_FORBIDDEN', request.dashboard.reason, { hint: 'reload the dashboard' });
+    }
     const stored = store.meta.get(ADMIN_HASH_KEY);
     if (!token) throw new CisternError('E_UNAUTHORIZED', 'this endpoint needs the admin token', { hint: 'send Authorization: Bearer <admin token>' });
     if (!stored || !safeEqualHex(hashSecret(token), stored)) {
