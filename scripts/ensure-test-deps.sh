@@ -17,6 +17,9 @@ REQUIRED=(
   "avahi-daemon      /usr/sbin/avahi-daemon"
   "avahi-utils       avahi-browse"
   "dbus-daemon       /usr/bin/dbus-daemon"
+  "prometheus        /usr/bin/promtool"
+  "prometheus-alertmanager /usr/bin/amtool"
+  "prometheus-node-exporter /usr/bin/prometheus-node-exporter"
   "nix-bin           nix-instantiate"
   "bindfs            bindfs"
   "chromium          /usr/bin/chromium"
@@ -45,7 +48,8 @@ if ((EUID != 0)); then
 fi
 
 # Package maintainer scripts start their service (openssh-server would start a host-wide sshd on
-# port 22, avahi-daemon a host-wide mDNS responder on the machine's real network). The tests
+# port 22, avahi-daemon a host-wide mDNS responder on the machine's real network, prometheus,
+# prometheus-alertmanager and prometheus-node-exporter listeners on 9090, 9093 and 9100). The tests
 # start their own instances inside lab namespaces, so forbid that with the standard Debian
 # policy-rc.d hook, unless the machine already has a policy of its own.
 policy=/usr/sbin/policy-rc.d

@@ -52,7 +52,7 @@ function connect(url: string, onFatal: (error: CisternError) => void = () => {})
     logger: silentLogger(),
     intervalMs: 60_000,
     sampleLoad: async () => LOAD,
-    handlers: { ping: async () => ({}), 'collect-facts': async () => ({}), 'apply-authorized-keys': async () => ({}), 'set-services': async () => ({}) },
+    handlers: { ping: async () => ({}), 'collect-facts': async () => ({}), 'apply-authorized-keys': async () => ({}), 'configure-metrics': async () => ({}), 'set-services': async () => ({}) },
     onFatal,
   });
   cleanups.push(() => connection.stop());

@@ -7,7 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import { isCisternError, type CisternError } from '../errors.js';
-import { commandSchema, controllerMessageSchema, PROTOCOL_VERSION, type CommandName, type Heartbeat, type Load, type MountHealth } from '../protocol/messages.js';
+import { commandSchema, controllerMessageSchema, PROTOCOL_VERSION, type CommandName, type Heartbeat, type HelloMetrics, type Load, type MountHealth } from '../protocol/messages.js';
 import type { Logger } from '../util/logger.js';
 import { VERSION } from '../version.js';
 import type { AgentEvent } from '../protocol/messages.js';
@@ -30,6 +30,8 @@ export interface ConnectionOptions {
   handlers: Record<CommandName, CommandHandler>;
   /** Called once when the controller refuses this agent for good. */
   onFatal: (error: CisternError) => void;
+  /** What the hello message says besides the version: the agent's metrics listener. */
+  hello?: () => { metrics?: HelloMetrics };
   /** Called with the round-trip time of each acknowledged heartbeat (benchmarks). */
   onAck?: (rttMs: number) => void;
 }
@@ -99,7 +101,7 @@ export class AgentConnection {
     socket.on('open', () => {
       this.attempt = 0;
       logger.info({ controller: credential.controllerUrl }, 'connected to the controller');
-      socket.send(JSON.stringify({ type: 'hello', version: VERSION, protocol: PROTOCOL_VERSION }));
+      socket.send(JSON.stringify({ type: 'hello', version: VERSION, protocol: PROTOCOL_VERSION, ...this.options.hello?.() }));
       this.scheduleHeartbeats();
       void this.heartbeat();
       for (const queued of this.outbox.splice(0)) socket.send(queued);

@@ -17,6 +17,7 @@ import { collectFacts } from './facts.js';
 import { loadSampler } from './load.js';
 import { createAgentSupervisor, defaultServiceDriver, setServicesCommand, type DriverKind } from './supervision/index.js';
 import { mountMonitor } from './mount-health.js';
+import { startAgentMetrics, type AgentMetricsWiring } from './metrics.js';
 
 export interface AgentOptions extends JoinOptions {
   logger: Logger;
@@ -30,6 +31,8 @@ export interface AgentOptions extends JoinOptions {
   signal?: AbortSignal;
   /** How supervised services are started and stopped unless the controller says (default: systemd when this box runs it). */
   serviceDriver?: DriverKind;
+  /** Serve /metrics over HTTPS here (metrics-server.ts); no listener when absent. */
+  metricsListen?: { host: string; port: number };
 }
 
 export interface RunningAgent {
@@ -55,6 +58,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     : undefined;
   let advertisement: AgentAdvertisement | undefined;
   let enrollment: Enrollment;
+  let telemetry: AgentMetricsWiring;
   try {
     if (mdns) {
       const saved = await loadCredential(options.stateDir);
@@ -66,6 +70,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       facts: () => (reused ? facts() : ((reused = true), first)),
     });
     await advertisement?.registered(enrollment.credential.agentId);
+    telemetry = await startAgentMetrics({ listen: options.metricsListen, stateDir: options.stateDir, facts: first, logger: options.logger });
   } catch (error) {
     await advertisement?.stop();
     await mdns?.close();
@@ -76,6 +81,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const supervisor = createAgentSupervisor({
     defaultDriver: serviceDriver, stateDir: options.stateDir, logger: options.logger,
     onEvent: (event) => connection.sendEvent(event),
+    metrics: telemetry.metrics,
   });
   let onRefused: (error: CisternError) => void = () => {};
   const refused = new Promise<CisternError>((resolve) => { onRefused = resolve; });
@@ -84,6 +90,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     logger: options.logger,
     intervalMs: enrollment.heartbeatIntervalMs ?? options.intervalMs ?? 5_000,
     sampleLoad: loadSampler(),
+    hello: () => telemetry.hello(),
+    onAck: (rttMs) => telemetry.metrics.observeHeartbeat(rttMs),
     probeServices: () => supervisor.probeServices(),
     mounts: () => mounts.latest(),
     onWatch: (paths) => mounts.watch(paths),
@@ -91,6 +99,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       ping: async () => ({ pong: true, at: new Date().toISOString() }),
       'collect-facts': async () => facts(),
       'apply-authorized-keys': (args) => applyAuthorizedKeysCommand(args, { logger: options.logger }),
+      'configure-metrics': (args) => telemetry.configure(args),
       'set-services': setServicesCommand(supervisor, serviceDriver),
     },
     onFatal: (error) => {
@@ -98,6 +107,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       onRefused(error);
     },
   });
+  telemetry.watch(connection);
   connection.start();
   mounts.start();
   return {
@@ -110,6 +120,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       await supervisor.close();
       mounts.stop();
       await connection.stop();
+      await telemetry.close();
       await mdns?.close();
     },
   };

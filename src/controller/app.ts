@@ -15,6 +15,8 @@ import type { ControllerDiscovery } from './discovery.js';
 import { agentSocketRoute } from './routes/agent-socket.js';
 import { pendingSocketRoute } from './routes/pending-socket.js';
 import { registerRoute } from './routes/register.js';
+import type { ControllerMonitoring } from './monitoring.js';
+import { installRequestMetrics, monitoringRoutes } from './routes/monitoring.js';
 import { installDashboard, type SessionStore } from './ui/index.js';
 
 export interface AppOptions {
@@ -26,6 +28,8 @@ export interface AppOptions {
   caFingerprint: string;
   registrationsPerMinute?: number;
   discovery: ControllerDiscovery;
+  /** Metrics, the scrape token and Prometheus service discovery; without it, no /metrics. */
+  monitoring?: ControllerMonitoring;
   /** Dashboard sessions; a fresh in-memory store by default. */
   sessions?: SessionStore;
 }
@@ -39,14 +43,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     keepAliveTimeout: 10_000,
   }) as unknown as FastifyInstance;
   installErrorHandler(app);
+  if (options.monitoring) installRequestMetrics(app, options.monitoring);
   await app.register(rateLimit, { global: false });
   await app.register(websocket, { options: { maxPayload: 256 * 1024 } });
   await installDashboard(app, { core: options.core, ...(options.sessions && { sessions: options.sessions }) });
 
   app.get('/healthz', async () => ({ ok: true }));
   await app.register(async (scope) => registerRoute(scope, options.core, options.registrationsPerMinute ?? 30));
-  await app.register(async (scope) => agentSocketRoute(scope, options.core));
+  await app.register(async (scope) => agentSocketRoute(scope, options.core, options.monitoring));
   await app.register(async (scope) => pendingSocketRoute(scope, options.discovery, options.registrationsPerMinute ?? 30));
   await app.register(async (scope) => adminRoutes(scope, { core: options.core, discovery: options.discovery, publicUrl: options.publicUrl, caFingerprint: options.caFingerprint }));
+  const { monitoring } = options;
+  if (monitoring) await app.register(async (scope) => monitoringRoutes(scope, { core: options.core, monitoring }));
   return app;
 }

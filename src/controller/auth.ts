@@ -52,6 +52,7 @@ export function requireAdmin(store: ControllerStore) {
     const stored = store.meta.get(ADMIN_HASH_KEY);
     if (!token) throw new CisternError('E_UNAUTHORIZED', 'this endpoint needs the admin token', { hint: 'send Authorization: Bearer <admin token>' });
     if (!stored || !safeEqualHex(hashSecret(token), stored)) {
+      if (token.startsWith('csm_')) throw new CisternError('E_FORBIDDEN', 'the scrape token reads metrics and targets only; admin endpoints need the admin token');
       throw new CisternError(token.startsWith('cag_') ? 'E_FORBIDDEN' : 'E_UNAUTHORIZED', token.startsWith('cag_') ? 'an agent credential cannot use admin endpoints' : 'the admin token is not valid');
     }
   };

@@ -74,6 +74,20 @@ export async function issueServerCert(
   ca: CertificateAuthority,
   options: ServerNames & { validDays?: number; now?: Date },
 ): Promise<KeyPairPem> {
+  const keys = await webcrypto.subtle.generateKey(EC_KEY, true, ['sign', 'verify']);
+  const certPem = await signServerCert(ca, keys.publicKey, options);
+  return { certPem, keyPem: await exportKeyPem(keys.privateKey) };
+}
+
+/**
+ * A TLS server certificate from `ca` for a key made elsewhere (an agent keeps its private key
+ * and sends only the public one); the names are the caller's choice, never the key holder's.
+ */
+export async function signServerCert(
+  ca: CertificateAuthority,
+  publicKey: webcrypto.CryptoKey,
+  options: ServerNames & { validDays?: number; now?: Date },
+): Promise<string> {
   const names = [
     ...options.dnsNames.map((value) => ({ type: 'dns' as const, value })),
     ...options.ips.map((value) => ({ type: 'ip' as const, value })),
@@ -83,14 +97,13 @@ export async function issueServerCert(
   const now = options.now ?? new Date();
   const caCert = new x509.X509Certificate(ca.certPem);
   const caKey = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(ca.keyPem), EC_KEY, false, ['sign']);
-  const keys = await webcrypto.subtle.generateKey(EC_KEY, true, ['sign', 'verify']);
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serialNumber(),
     subject: commonName(first.value),
     issuer: caCert.subjectName,
     notBefore: new Date(now.getTime() - BACKDATE_MS),
     notAfter: new Date(now.getTime() + (options.validDays ?? DEFAULT_SERVER_DAYS) * DAY_MS),
-    publicKey: keys.publicKey,
+    publicKey,
     signingKey: caKey,
     signingAlgorithm: SIGNING,
     extensions: [
@@ -98,11 +111,11 @@ export async function issueServerCert(
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
       new x509.SubjectAlternativeNameExtension(names),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      await x509.SubjectKeyIdentifierExtension.create(publicKey),
       await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey),
     ],
   });
-  return { certPem: `${cert.toString('pem')}\n`, keyPem: await exportKeyPem(keys.privateKey) };
+  return `${cert.toString('pem')}\n`;
 }
 
 /** A UTF8String CN taken literally (x509's string and plain JSON forms parse quotes and escapes). */

@@ -22,6 +22,7 @@ import { InventorySync } from './inventory-sync.js';
 import { openControllerStore } from './store-adapter.js';
 import { ControllerDiscovery } from './discovery.js';
 import { createMdns, type Mdns } from '../discovery/mdns.js';
+import { createControllerMonitoring } from './monitoring.js';
 
 export interface ControllerOptions {
   dataDir: string;
@@ -79,13 +80,17 @@ export async function startController(options: ControllerOptions): Promise<Runni
     ? createMdns({ ...(options.mdns.interface && { interface: options.mdns.interface }), onError: (error) => options.logger.warn({ err: error.message }, 'mDNS failed') })
     : undefined;
   const discovery = new ControllerDiscovery({ core, logger: options.logger, caFingerprint: pki.ca.fingerprint, ...(mdns && { mdns }), hostname: hostname() });
+  const monitoring = await createControllerMonitoring({
+    core, discovery, logger: options.logger, pkiDir: join(options.dataDir, 'pki'), pki, inventory: () => inventory?.analysis?.inventory, publicUrl: () => url,
+  });
   const app = await buildApp({
     core, discovery, logger: options.logger, https: { key: pki.server.keyPem, cert: pki.server.certPem },
-    publicUrl: () => url, caFingerprint: pki.ca.fingerprint, registrationsPerMinute: options.registrationsPerMinute,
+    publicUrl: () => url, caFingerprint: pki.ca.fingerprint, registrationsPerMinute: options.registrationsPerMinute, monitoring,
   });
   try {
     await app.listen({ host: options.host, port: options.port });
   } catch (error) {
+    monitoring.close();
     await mdns?.close();
     await inventory?.close();
     store.close();
@@ -108,6 +113,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
   notifier?.start();
   const ticker = setInterval(() => core.tick(), Math.max(100, Math.min(1_000, Math.floor(health.intervalMs / 2))));
   const lastSeenWriter = setInterval(() => core.flushLastSeen(), 2_000);
+  const certRenewer = setInterval(() => monitoring.renew(), 3_600_000);
   events.record('controller-started', null, { url });
   options.logger.info({ url, dataDir: options.dataDir, caFingerprint: pki.ca.fingerprint }, 'controller listening');
 
@@ -115,6 +121,8 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const close = () => (closing ??= (async () => {
     clearInterval(ticker);
     clearInterval(lastSeenWriter);
+    clearInterval(certRenewer);
+    monitoring.close();
     discovery.close();
     await mdns?.close();
     hub.closeAll();

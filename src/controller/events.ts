@@ -37,6 +37,12 @@ export class EventLog {
     return this.sink.list(query);
   }
 
+  /** Calls `listener` with every event recorded from now on; returns the unsubscribe function. */
+  subscribe(listener: (event: FleetEvent) => void): () => void {
+    this.emitter.on('event', listener);
+    return () => this.emitter.off('event', listener);
+  }
+
   /** Events after `afterId`; waits up to `waitMs` for the first one when there are none yet. */
   async follow(query: { afterId: number; server?: string; limit: number; newest?: boolean }, waitMs: number, signal?: AbortSignal): Promise<FleetEvent[]> {
     const now = this.list(query);

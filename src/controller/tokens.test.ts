@@ -61,6 +61,11 @@ describe('redact', () => {
     expect(redact('token cst_1a2b3c4d was used')).toBe('token cst_1a2b3c4d was used');
     expect(redact('mycst_x and cst_')).toBe('mycst_x and cst_');
   });
+
+  it('hides the scrape token Prometheus sends', () => {
+    const scrape = generateSecret('csm_');
+    expect(redact(`authorization: Bearer ${scrape}`)).toBe(`authorization: Bearer ${scrape.slice(0, 12)}.***`);
+  });
 });
 
 describe('checkJoinToken', () => {

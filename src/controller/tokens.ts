@@ -1,13 +1,13 @@
 /**
- * Bearer secrets: join tokens (`cst_`), the admin token (`csa_`) and agent credentials (`cag_`);
- * provisioning keys (`cpk_`) carry a join token.
+ * Bearer secrets: join tokens (`cst_`), the admin token (`csa_`), agent credentials (`cag_`) and
+ * the fleet's scrape token for Prometheus (`csm_`); provisioning keys (`cpk_`) carry a join token.
  * Each reads `<prefix><id>.<secret>`: the id is not secret and names the token in lists, logs
  * and errors; only the SHA-256 of a secret is ever stored.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { parseDuration } from '../util/duration.js';
 
-export type SecretPrefix = 'cst_' | 'csa_' | 'cag_';
+export type SecretPrefix = 'cst_' | 'csa_' | 'cag_' | 'csm_';
 
 export interface JoinToken {
   id: string;
@@ -43,7 +43,7 @@ export function parseJoinToken(text: string): { id: string; secret: string } | u
   return match?.[1] && match[2] ? { id: match[1], secret: match[2] } : undefined;
 }
 
-/** A fresh admin (`csa_`) or agent (`cag_`) bearer token; store only `hashSecret` of it. */
+/** A fresh admin (`csa_`), agent (`cag_`) or scrape (`csm_`) bearer token; store only `hashSecret` of it. */
 export function generateSecret(prefix: SecretPrefix): string {
   return `${prefix}${randomBytes(ID_BYTES).toString('hex')}.${randomBytes(SECRET_BYTES).toString('base64url')}`;
 }
@@ -70,7 +70,7 @@ export function safeEqualHex(a: string, b: string): boolean {
  * harmless.
  */
 export function redact(text: string): string {
-  return text.replace(/(?<![A-Za-z0-9])(cst_|csa_|cag_|cpk_)([A-Za-z0-9_-]*)(\.[A-Za-z0-9_-]+)?/g, (whole, prefix: string, id: string, secret?: string) => {
+  return text.replace(/(?<![A-Za-z0-9])(cst_|csa_|cag_|csm_|cpk_)([A-Za-z0-9_-]*)(\.[A-Za-z0-9_-]+)?/g, (whole, prefix: string, id: string, secret?: string) => {
     const idLike = /^[0-9a-f]{8}$/.test(id);
     if (secret) return idLike ? `${prefix}${id}.***` : `${prefix}***`;
     return idLike || id === '' ? whole : `${prefix}***`;

@@ -12,6 +12,7 @@ import type { FindingInput } from './findings.js';
 import { serverEntries } from './groups.js';
 import type { Inventory } from './schema.js';
 import { parseSelector } from './selector.js';
+import { monitoringRules } from '../monitoring/inventory-rules.js';
 
 type Ip = ipaddr.IPv4 | ipaddr.IPv6;
 
@@ -130,6 +131,7 @@ export function checkRules(inventory: Inventory): FindingInput[] {
   }
 
   findings.push(...networkRules(inventory, servers));
+  findings.push(...monitoringRules(inventory));
   return findings;
 }
 

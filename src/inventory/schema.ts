@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { serviceFields } from '../services/schema.js';
+import { monitoringFields } from '../monitoring/config-schema.js';
 import { HARDWARE_PROFILES } from './profiles.js';
 
 export { HARDWARE_PROFILES };
@@ -140,6 +141,8 @@ export const monitoringSchema = z.looseObject({
   grafana_port: port.optional(),
   loki_port: port.optional(),
   alertmanager_port: port.optional(),
+  // Cistern additions: `cistern monitoring generate` (src/monitoring/config-schema.ts)
+  ...monitoringFields,
 });
 
 export const groupSchema = z.looseObject({

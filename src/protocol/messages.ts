@@ -82,10 +82,22 @@ export const resultSchema = z.object({
 });
 export type CommandResultMessage = z.infer<typeof resultSchema>;
 
+/** The agent's own metrics listener (src/agent/metrics-server.ts), so Prometheus can be sent there. */
+export const helloMetricsSchema = z.object({
+  port: z.int().min(1).max(65535),
+  /** The address it is bound to; absent or a wildcard: every address of the box. */
+  host: z.string().max(255).optional(),
+  /** SPKI PEM of the listener's TLS key: the controller signs a certificate for it. */
+  publicKey: z.string().max(2000).includes('-----BEGIN PUBLIC KEY-----'),
+});
+export type HelloMetrics = z.infer<typeof helloMetricsSchema>;
+
 export const helloSchema = z.object({
   type: z.literal('hello'),
   version: z.string().max(64),
   protocol: z.int(),
+  /** Absent: the agent serves no metrics (`--no-metrics`, or an agent older than metrics). */
+  metrics: helloMetricsSchema.optional(),
 });
 
 /** Something that happened on the box, for the controller's event log (the agent's supervisor: probe changes, restarts, failures). */
@@ -103,7 +115,7 @@ export type AgentEvent = z.infer<typeof agentEventSchema>;
 export const agentMessageSchema = z.discriminatedUnion('type', [heartbeatSchema, resultSchema, helloSchema, agentEventSchema]);
 export type AgentMessage = z.infer<typeof agentMessageSchema>;
 
-export const COMMAND_NAMES = ['ping', 'collect-facts', 'apply-authorized-keys', 'set-services'] as const;
+export const COMMAND_NAMES = ['ping', 'collect-facts', 'apply-authorized-keys', 'configure-metrics', 'set-services'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 export const commandSchema = z.object({
@@ -125,6 +137,15 @@ export const ackSchema = z.object({
 
 export const controllerMessageSchema = z.discriminatedUnion('type', [commandSchema, ackSchema]);
 export type ControllerMessage = z.infer<typeof controllerMessageSchema>;
+
+/** Arguments of the `configure-metrics` command: who may scrape the agent, and its certificate. */
+export const configureMetricsSchema = z.object({
+  /** SHA-256 (hex) of the fleet's scrape token; null while none was made. */
+  scrapeTokenHash: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+  /** Signed by the controller's agents CA for the key the agent sent in its hello. */
+  certPem: z.string().max(20_000).includes('-----BEGIN CERTIFICATE-----'),
+});
+export type ConfigureMetrics = z.infer<typeof configureMetricsSchema>;
 
 export const registerRequestSchema = z.object({
   token: z.string().min(1).max(200),

@@ -17,11 +17,16 @@ import { Hub } from '../controller/hub.js';
 import type { ControllerStore } from '../controller/ports.js';
 import { openControllerStore } from '../controller/store-adapter.js';
 import type { Mdns } from '../discovery/mdns.js';
+import { createCA } from '../controller/ca.js';
+import { ControllerMonitoring } from '../controller/monitoring.js';
+import type { Inventory } from '../inventory/schema.js';
 import { createLogger } from '../util/logger.js';
 import { tempDir } from './tmp.js';
 
 /** The CA fingerprint the test controller claims (it serves no TLS). */
 export const TEST_CA_FINGERPRINT = `sha256:${'7e'.repeat(32)}`;
+/** What the test controller hands out as its CA certificate (it serves no TLS). */
+export const TEST_CA_PEM = '-----BEGIN CERTIFICATE-----\ntest\n-----END CERTIFICATE-----\n';
 
 export interface TestControllerOptions {
   /** Epoch ms; the core and the event log read time only from here. Default Date.now. */
@@ -30,6 +35,8 @@ export interface TestControllerOptions {
   health?: HealthConfigInput;
   /** An mDNS stand-in (see fakeMdns); the real one never runs outside the lab's namespaces. */
   mdns?: Mdns;
+  /** Metrics, the scrape token and service discovery, with an agents CA made for the test. */
+  monitoring?: { inventory?: () => Inventory | undefined };
 }
 
 export interface TestController {
@@ -38,6 +45,8 @@ export interface TestController {
   discovery: ControllerDiscovery;
   store: ControllerStore;
   adminToken: string;
+  /** Present when asked for with `monitoring`. */
+  monitoring: ControllerMonitoring | undefined;
   /** Everything logged so far, as pino's JSON lines. */
   logs(): string;
   close(): Promise<void>;
@@ -63,8 +72,12 @@ export async function testController(options: TestControllerOptions = {}): Promi
   const logger = createLogger({ name: 'controller-test', level: 'trace', destination });
   const discovery = new ControllerDiscovery({ core, logger, caFingerprint: TEST_CA_FINGERPRINT, port: 7443, hostname: 'controller', ...(options.mdns && { mdns: options.mdns }) });
   discovery.start();
+  const monitoring = options.monitoring && new ControllerMonitoring({
+    core, discovery, logger, agentsCa: await createCA({ commonName: 'test agents CA' }), caPem: TEST_CA_PEM, processMetrics: false,
+    inventory: options.monitoring.inventory ?? (() => undefined), publicUrl: () => 'https://controller.test:7443',
+  });
   const app = await buildApp({
-    core, logger, discovery, publicUrl: () => 'https://controller.test:7443', caFingerprint: TEST_CA_FINGERPRINT,
+    core, logger, discovery, publicUrl: () => 'https://controller.test:7443', caFingerprint: TEST_CA_FINGERPRINT, ...(monitoring && { monitoring }),
     ...(options.registrationsPerMinute !== undefined && { registrationsPerMinute: options.registrationsPerMinute }),
   });
   await app.ready();
@@ -72,9 +85,10 @@ export async function testController(options: TestControllerOptions = {}): Promi
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= (async () => {
     discovery.close();
+    monitoring?.close();
     hub.closeAll();
     await app.close();
     store.close();
   })());
-  return { app, core, discovery, store, adminToken, logs: () => chunks.join(''), close };
+  return { app, core, discovery, store, adminToken, monitoring, logs: () => chunks.join(''), close };
 }

@@ -164,6 +164,11 @@ export interface AgentOptions {
   name?: string;
   /** Advertise with mDNS on the host's eth0 (default true). */
   mdns?: boolean;
+  /**
+   * Serve /metrics: on 0.0.0.0:9810 by default (each host is its own namespace, so agents never
+   * collide), on HOST:PORT when given, not at all with false.
+   */
+  metrics?: string | false;
 }
 
 function joinArgs(options: AgentOptions): string[] {
@@ -186,6 +191,7 @@ export async function startAgent(host: ServiceHost, options: AgentOptions): Prom
   const args = [
     BIN, 'agent', ...joinArgs(options), '--name', name, '--state-dir', join(serviceDir(host, 'agent'), 'state'),
     ...(options.mdns === false ? ['--no-mdns'] : ['--mdns-interface', host.address]),
+    ...(options.metrics === false ? ['--no-metrics'] : options.metrics !== undefined ? ['--metrics-listen', options.metrics] : []),
   ];
   const agent = startProcess(host, 'agent', process.execPath, args, cisternEnv(serviceDir(host, 'agent-home')));
   const ready = options.discoverable ? /^waiting for approval as / : new RegExp(`^registered as ${name}$`);

@@ -278,6 +278,9 @@ export class FleetLab {
       if (options.caHash !== undefined) args[args.indexOf('--ca-hash') + 1] = options.caHash;
     }
     args.push(...(options.args ?? []));
+    // Many agents share loopback here: none serves metrics on the default port 9810 unless a
+    // test gives it its own --metrics-listen.
+    if (!args.includes('--metrics-listen')) args.push('--no-metrics');
     const daemon = this.spawn(`agent ${options.name ?? stateDir}`, ['agent', '--no-mdns', ...args, ...(options.name ? ['--name', options.name] : []), '--state-dir', stateDir], home);
     return { daemon, stateDir, home };
   }

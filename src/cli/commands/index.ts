@@ -27,6 +27,10 @@ import { keysRemoveCommand } from './keys/remove.js';
 import { keysRotateCommand } from './keys/rotate.js';
 import { keysSyncCommand } from './keys/sync.js';
 import { servicesCatalogCommand } from './services/catalog.js';
+import { monitoringGenerateCommand } from './monitoring/generate.js';
+import { MONITORING_HELP } from './monitoring/help.js';
+import { monitoringTargetsCommand } from './monitoring/targets.js';
+import { monitoringTokenCommand } from './monitoring/token.js';
 import { storagePlanCommand } from './storage/plan.js';
 
 export const groups: GroupDef[] = [
@@ -35,6 +39,7 @@ export const groups: GroupDef[] = [
   { path: ['token'], summary: 'join tokens and provisioning keys for new agents' },
   { path: ['keys'], summary: 'SSH keys of the deploy users: list, add, remove, rotate, sync', help: KEYS_HELP },
   { path: ['services'], summary: 'the service catalog: ports, probes, state and needs of each service' },
+  { path: ['monitoring'], summary: 'Prometheus and Alertmanager: scrape token, generated configuration, targets', help: MONITORING_HELP },
   { path: ['storage'], summary: 'shared media storage: which server exports the media root, who mounts it' },
 ];
 
@@ -47,5 +52,6 @@ export const commands = [
   groupsCommand, validateCommand, schemaCommand, renderCommand,
   keysListCommand, keysAddCommand, keysRemoveCommand, keysRotateCommand, keysSyncCommand,
   servicesCatalogCommand,
+  monitoringTokenCommand, monitoringGenerateCommand, monitoringTargetsCommand,
   storagePlanCommand,
 ] as unknown as CommandDef<never>[];

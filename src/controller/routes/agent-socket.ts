@@ -7,8 +7,9 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { agentMessageSchema, type AgentEvent } from '../../protocol/messages.js';
 import { authenticateAgent, bearer } from '../auth.js';
 import type { ControllerCore } from '../core.js';
+import type { ControllerMonitoring } from '../monitoring.js';
 
-export function agentSocketRoute(app: FastifyInstance, core: ControllerCore): void {
+export function agentSocketRoute(app: FastifyInstance, core: ControllerCore, monitoring?: ControllerMonitoring): void {
   app.get('/v1/agent/connect', {
     websocket: true,
     preValidation: async (request) => {
@@ -24,7 +25,11 @@ export function agentSocketRoute(app: FastifyInstance, core: ControllerCore): vo
     // Hardware changes between runs (a disk added, a GPU swapped) reach the inventory: facts are
     // collected again on every connection and written only when they differ.
     core.hub.command(agentId, 'collect-facts', {}, 120_000).then(
-      (result) => { if (result.ok && result.data && typeof result.data === 'object') core.updateFacts(agentId, result.data as Record<string, unknown>); },
+      (result) => {
+        if (!result.ok || !result.data || typeof result.data !== 'object') return;
+        core.updateFacts(agentId, result.data as Record<string, unknown>);
+        monitoring?.factsUpdated(agentId);
+      },
       () => { /* the agent went away or is busy; its registration facts stand */ },
     );
     let malformed = 0;
@@ -40,8 +45,10 @@ export function agentSocketRoute(app: FastifyInstance, core: ControllerCore): vo
       const message = parsed.data;
       if (message.type === 'heartbeat') {
         core.heartbeat(agentId, message);
+        monitoring?.heartbeat(message.sentAt);
         socket.send(JSON.stringify({ type: 'ack', seq: message.seq, intervalMs: core.config.heartbeatIntervalMs, watch: core.watchPaths() }));
       } else if (message.type === 'result') core.hub.result(agentId, message);
+      else if (message.type === 'hello') monitoring?.agentHello(agentId, message.metrics);
       else if (message.type === 'event') recordEvent(message);
     });
     socket.on('close', () => {

@@ -97,6 +97,16 @@ function jellyfin(config: StandinConfig, request: Request, health: Health): Answ
     ProductName: 'Jellyfin Server', OperatingSystem: '', Id: `lab${config.serverName}`.padEnd(32, '0'), StartupWizardCompleted: true,
   };
   if (path === '/system/info/public') return { status: 200, headers: { 'content-type': JSON_UTF8 }, body: JSON.stringify(publicInfo) };
+  // With EnableMetrics on (system.xml), Jellyfin serves prometheus-net's exposition here, without a key.
+  if (path === '/metrics') {
+    const body = [
+      '# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.', '# TYPE process_start_time_seconds gauge',
+      `process_start_time_seconds ${Math.floor(Date.now() / 1000 - process.uptime())}`,
+      '# HELP dotnet_total_memory_bytes Total known allocated memory', '# TYPE dotnet_total_memory_bytes gauge',
+      `dotnet_total_memory_bytes ${process.memoryUsage().heapUsed}`, '',
+    ].join('\n');
+    return { status: 200, headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }, body };
+  }
   if (path === '/system/info') {
     if (jellyfinToken(request) !== config.apiKey) return { status: 401, headers: {}, body: '' };
     const info = { ...publicInfo, OperatingSystemDisplayName: 'Linux', HasPendingRestart: false, IsShuttingDown: false, SupportsLibraryMonitor: true, WebSocketPortNumber: config.port, CanSelfRestart: true, CanLaunchWebBrowser: false, ProgramDataPath: '/var/lib/jellyfin', HasUpdateAvailable: false, SystemArchitecture: 'X64' };

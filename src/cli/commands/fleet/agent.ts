@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { usageError } from '../../../errors.js';
 import { defineCommand } from '../../command.js';
 import { untilSignal } from './signals.js';
+import { parseListen } from './controller.js';
+import { AGENT_PORT } from '../../../discovery/records.js';
 
 export function defaultAgentDir(env: NodeJS.ProcessEnv): string {
   if (env.CISTERN_AGENT_DIR) return env.CISTERN_AGENT_DIR;
@@ -23,6 +25,8 @@ export const agentCommand = defineCommand({
     'The credential is saved (0600) in --state-dir. The agent advertises itself on the local network as',
     '_cistern._tcp (--no-mdns turns that off) and keeps one outbound connection to the controller, so it',
     'works behind NAT.',
+    `It serves its metrics at https://THIS-BOX:${AGENT_PORT}/metrics (--metrics-listen, --no-metrics) to Prometheus, with a`,
+    'certificate and the scrape token\'s hash from the controller (`cistern monitoring --help`).',
   ].join('\n'),
   json: false,
   options: [
@@ -36,16 +40,20 @@ export const agentCommand = defineCommand({
     { flags: '--no-mdns', description: 'do not advertise on the local network or look for the controller there' },
     { flags: '--mdns-interface <address>', description: 'the interface address mDNS uses (default: the first non-loopback IPv4)' },
     { flags: '--service-driver <driver>', description: 'how supervised services are started and stopped: systemd or process (default: systemd when the box runs it)' },
+    { flags: '--metrics-listen <host:port>', description: 'where /metrics is served over HTTPS, for Prometheus', default: `0.0.0.0:${AGENT_PORT}` },
+    { flags: '--no-metrics', description: 'serve no /metrics' },
   ],
   input: z.object({
     controller: z.url().optional(), token: z.string().optional(), caHash: z.string().optional(), provisioningKey: z.string().optional(),
     discoverable: z.boolean().default(false), name: z.string().optional(), stateDir: z.string().optional(),
     mdns: z.boolean().default(true), mdnsInterface: z.ipv4().optional(),
     serviceDriver: z.enum(['systemd', 'process'], { error: '--service-driver is systemd or process' }).optional(),
+    metricsListen: z.string(), metrics: z.boolean().default(true),
   }),
   async handler(input, ctx) {
     if (input.provisioningKey && (input.token || input.caHash)) throw usageError('--provisioning-key replaces --token and --ca-hash: give one or the other');
     if (input.discoverable && (input.token || input.caHash || input.provisioningKey)) throw usageError('--discoverable is for a box without a key: drop --token, --ca-hash and --provisioning-key');
+    const metricsListen = input.metrics ? parseListen(input.metricsListen, '--metrics-listen') : undefined;
     // Loaded here, not at the top: the daemon's dependencies would slow every other command.
     const { startAgent } = await import('../../../agent/daemon.js');
     const { createLogger } = await import('../../../util/logger.js');
@@ -59,6 +67,7 @@ export const agentCommand = defineCommand({
         stateDir: input.stateDir ?? defaultAgentDir(ctx.env), controllerUrl: input.controller, token: input.token, caHash: input.caHash,
         provisioningKey: input.provisioningKey, discoverable: input.discoverable, name: input.name, logger,
         ...(input.mdns && { mdns: { ...(input.mdnsInterface && { interface: input.mdnsInterface }) } }),
+        ...(metricsListen && { metricsListen }),
         status: (line) => ctx.stdout.write(`${line}\n`), signal: stopping.signal,
         ...(input.serviceDriver && { serviceDriver: input.serviceDriver }),
       });

@@ -5,10 +5,10 @@ import { saveClientConfig } from '../../client/config.js';
 import { defineCommand } from '../../command.js';
 import { untilSignal } from './signals.js';
 
-export function parseListen(text: string): { host: string; port: number } {
+export function parseListen(text: string, flag = '--listen'): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(text) ?? /^()()(\d{1,5})$/.exec(text);
   const port = Number(match?.[3]);
-  if (!match || port > 65535) throw usageError(`--listen: "${text}" is not HOST:PORT`, 'for example 0.0.0.0:7443 or 127.0.0.1:7443');
+  if (!match || port > 65535) throw usageError(`${flag}: "${text}" is not HOST:PORT`, 'for example 0.0.0.0:7443 or 127.0.0.1:7443');
   return { host: match[1] || match[2] || '0.0.0.0', port };
 }
 
