@@ -39,6 +39,8 @@ export default tseslint.config(
       'src/notify/engine.ts', 'src/notify/format.ts', 'src/notify/from-events.ts', 'src/notify/receivers.ts', 'src/notify/types.ts',
       'src/controller/health.ts', 'src/controller/fleet.ts', 'src/agent/backoff.ts', 'src/agent/profile.ts', 'src/agent/storage.ts',
       'src/agent/facts-parse.ts', 'src/agent/facts-build.ts', 'src/agent/facts-disks.ts', 'src/agent/facts-schema.ts',
+      'src/placement/choose.ts', 'src/placement/explain.ts', 'src/placement/fleet.ts', 'src/placement/index.ts', 'src/placement/ledger.ts',
+      'src/placement/model.ts', 'src/placement/plan.ts', 'src/placement/ranking.ts', 'src/placement/result.ts', 'src/placement/types.ts',
       'src/inventory/profiles.ts', 'src/services/index.ts', 'src/services/catalog.ts', 'src/services/known.ts',
       'src/services/probe-verdict.ts', 'src/services/resolve.ts', 'src/services/schema.ts',
       'src/supervisor/*.ts',

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { measuredGoalMet, runSuite, type BenchSuite, type CaseFigures } from './harness.js';
 import { heartbeatsSuite } from './heartbeats.bench.js';
 import { inventorySuite } from './inventory.bench.js';
+import { placementSuite } from './placement.bench.js';
 import { discoverySuite } from './discovery.bench.js';
 
-const SUITES: BenchSuite[] = [inventorySuite, heartbeatsSuite, discoverySuite];
+const SUITES: BenchSuite[] = [inventorySuite, heartbeatsSuite, discoverySuite, placementSuite];
 
 function pad(text: string, width: number, right = false): string {
   return right ? text.padStart(width) : text.padEnd(width);
