@@ -7,8 +7,9 @@ import { heartbeatsSuite } from './heartbeats.bench.js';
 import { inventorySuite } from './inventory.bench.js';
 import { placementSuite } from './placement.bench.js';
 import { discoverySuite } from './discovery.bench.js';
+import { failoverSuite } from './failover.bench.js';
 
-const SUITES: BenchSuite[] = [inventorySuite, heartbeatsSuite, discoverySuite, placementSuite];
+const SUITES: BenchSuite[] = [inventorySuite, heartbeatsSuite, discoverySuite, placementSuite, failoverSuite];
 
 function pad(text: string, width: number, right = false): string {
   return right ? text.padStart(width) : text.padEnd(width);

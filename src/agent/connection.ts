@@ -27,6 +27,8 @@ export interface ConnectionOptions {
   mounts?: () => MountHealth[] | undefined;
   /** The paths the controller wants mount health for, from each heartbeat's ack. */
   onWatch?: (paths: string[]) => void;
+  /** Each acknowledgement's leases on single-writer services (service → epoch), valid `ttlMs` from now. */
+  onLeases?: (leases: Record<string, number>, ttlMs: number) => void;
   handlers: Record<CommandName, CommandHandler>;
   /** Called once when the controller refuses this agent for good. */
   onFatal: (error: CisternError) => void;
@@ -176,6 +178,7 @@ export class AgentConnection {
         this.options.onAck?.(performance.now() - started);
       }
       if (message.watch) this.options.onWatch?.(message.watch);
+      if (message.leases && message.leaseTtlMs) this.options.onLeases?.(message.leases, message.leaseTtlMs);
       if (message.intervalMs !== this.intervalMs) {
         this.intervalMs = message.intervalMs;
         this.scheduleHeartbeats();

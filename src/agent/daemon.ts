@@ -15,6 +15,7 @@ import { keyFingerprint } from '../discovery/records.js';
 import { hostname } from 'node:os';
 import { collectFacts } from './facts.js';
 import { loadSampler } from './load.js';
+import { LeaseBook } from './leases.js';
 import { createAgentSupervisor, defaultServiceDriver, setServicesCommand, type DriverKind } from './supervision/index.js';
 import { mountMonitor } from './mount-health.js';
 import { startAgentMetrics, type AgentMetricsWiring } from './metrics.js';
@@ -78,8 +79,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   }
   const mounts = mountMonitor({ logger: options.logger });
   const serviceDriver = options.serviceDriver ?? defaultServiceDriver();
+  // Single-writer services run only under a lease from the controller (leases.ts).
+  const leases = new LeaseBook();
+  let leaseTimer: NodeJS.Timeout | undefined;
   const supervisor = createAgentSupervisor({
     defaultDriver: serviceDriver, stateDir: options.stateDir, logger: options.logger,
+    canRun: (definition) => leases.holds(definition.name),
     onEvent: (event) => connection.sendEvent(event),
     metrics: telemetry.metrics,
   });
@@ -90,17 +95,25 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     logger: options.logger,
     intervalMs: enrollment.heartbeatIntervalMs ?? options.intervalMs ?? 5_000,
     sampleLoad: loadSampler(),
+    probeServices: () => supervisor.probeServices(),
     hello: () => telemetry.hello(),
     onAck: (rttMs) => telemetry.metrics.observeHeartbeat(rttMs),
-    probeServices: () => supervisor.probeServices(),
     mounts: () => mounts.latest(),
     onWatch: (paths) => mounts.watch(paths),
+    onLeases: (held, ttlMs) => {
+      if (leases.renew(held, ttlMs)) supervisor.refreshLeases();
+      for (const [service, epoch] of Object.entries(held)) telemetry.metrics.setLeaseEpoch(service, epoch);
+      // Without another acknowledgement, the leases end then: stop what needs them at once.
+      clearTimeout(leaseTimer);
+      leaseTimer = setTimeout(() => supervisor.refreshLeases(), leases.remainingMs() + 5);
+      leaseTimer.unref();
+    },
     handlers: {
       ping: async () => ({ pong: true, at: new Date().toISOString() }),
       'collect-facts': async () => facts(),
       'apply-authorized-keys': (args) => applyAuthorizedKeysCommand(args, { logger: options.logger }),
-      'configure-metrics': (args) => telemetry.configure(args),
       'set-services': setServicesCommand(supervisor, serviceDriver),
+      'configure-metrics': (args) => telemetry.configure(args),
     },
     onFatal: (error) => {
       options.logger.error({ code: error.code }, error.message);
@@ -117,6 +130,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     connection,
     refused,
     stop: async () => {
+      clearTimeout(leaseTimer);
       await supervisor.close();
       mounts.stop();
       await connection.stop();

@@ -405,7 +405,7 @@ describe('the agent socket', () => {
     const agent = await connect(c, credential);
     agent.send(heartbeat(0));
     // No inventory, so no media root for the agent to watch.
-    expect(await agent.next('ack')).toEqual({ type: 'ack', seq: 0, intervalMs: 5_000, watch: [] });
+    expect(await agent.next('ack')).toEqual({ type: 'ack', seq: 0, intervalMs: 5_000, watch: [], leases: {}, leaseTtlMs: 15000 });
     const res = await c.app.inject({ method: 'GET', url: '/v1/servers', headers: admin(c) });
     expect(res.json().servers).toEqual([expect.objectContaining({ name, health: 'healthy', connected: true, lastSeen: new Date(T0).toISOString() })]);
   });

@@ -15,6 +15,8 @@ import type { ControllerDiscovery } from './discovery.js';
 import { agentSocketRoute } from './routes/agent-socket.js';
 import { pendingSocketRoute } from './routes/pending-socket.js';
 import { registerRoute } from './routes/register.js';
+import { serviceRoutes } from './routes/services.js';
+import type { ServiceManager } from './services/manager.js';
 import type { ControllerMonitoring } from './monitoring.js';
 import { installRequestMetrics, monitoringRoutes } from './routes/monitoring.js';
 import { installDashboard, type SessionStore } from './ui/index.js';
@@ -28,6 +30,8 @@ export interface AppOptions {
   caFingerprint: string;
   registrationsPerMinute?: number;
   discovery: ControllerDiscovery;
+  /** Service placement and failover; without it, no /v1/services. */
+  services?: ServiceManager;
   /** Metrics, the scrape token and Prometheus service discovery; without it, no /metrics. */
   monitoring?: ControllerMonitoring;
   /** Dashboard sessions; a fresh in-memory store by default. */
@@ -53,6 +57,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(async (scope) => agentSocketRoute(scope, options.core, options.monitoring));
   await app.register(async (scope) => pendingSocketRoute(scope, options.discovery, options.registrationsPerMinute ?? 30));
   await app.register(async (scope) => adminRoutes(scope, { core: options.core, discovery: options.discovery, publicUrl: options.publicUrl, caFingerprint: options.caFingerprint }));
+  const { services } = options;
+  if (services) await app.register(async (scope) => serviceRoutes(scope, options.core, services));
   const { monitoring } = options;
   if (monitoring) await app.register(async (scope) => monitoringRoutes(scope, { core: options.core, monitoring }));
   return app;

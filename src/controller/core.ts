@@ -29,7 +29,11 @@ export interface InventoryBinding {
   watchPaths?(): string[];
 }
 
-export interface CoreConfig { heartbeatIntervalMs: number }
+export interface CoreConfig {
+  heartbeatIntervalMs: number;
+  /** How long a lease an acknowledgement grants stays valid on the agent without another; default 3 intervals. */
+  leaseTtlMs?: number;
+}
 
 export interface ServerView {
   name: string;
@@ -76,6 +80,10 @@ function validFacts(facts: Record<string, unknown>): Facts | undefined {
 
 export class ControllerCore {
   private readonly unsaved = new Set<string>();
+  /** The leases an agent holds (service → epoch), sent with every heartbeat acknowledgement. */
+  leaseSource: ((name: string) => Record<string, number>) | undefined;
+  /** Called when an agent's connection opens (the service manager sends it its services). */
+  onAgentConnected: ((name: string, agentId: string) => void) | undefined;
 
   constructor(
     readonly store: ControllerStore,

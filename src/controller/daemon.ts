@@ -21,6 +21,7 @@ import { Hub } from './hub.js';
 import { InventorySync } from './inventory-sync.js';
 import { openControllerStore } from './store-adapter.js';
 import { ControllerDiscovery } from './discovery.js';
+import { ServiceManager } from './services/manager.js';
 import { createMdns, type Mdns } from '../discovery/mdns.js';
 import { createControllerMonitoring } from './monitoring.js';
 
@@ -34,6 +35,8 @@ export interface ControllerOptions {
   health?: Partial<HealthConfig>;
   logger: Logger;
   registrationsPerMinute?: number;
+  /** How long a primary's server stays unreachable before its services fail over (default 1 s). */
+  failoverGraceMs?: number;
   /** Advertise on and browse the local network (DNS-SD over mDNS). Off unless asked for. */
   mdns?: { interface?: string };
 }
@@ -74,7 +77,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     inventory = new InventorySync({ file: options.inventory, logger: options.logger });
     await inventory.start();
   }
-  const core = new ControllerCore(store, fleet, hub, events, { heartbeatIntervalMs: health.intervalMs }, inventory);
+  const core = new ControllerCore(store, fleet, hub, events, { heartbeatIntervalMs: health.intervalMs, leaseTtlMs: health.ttlMs }, inventory);
   let url = options.publicUrl ?? '';
   const mdns: Mdns | undefined = options.mdns
     ? createMdns({ ...(options.mdns.interface && { interface: options.mdns.interface }), onError: (error) => options.logger.warn({ err: error.message }, 'mDNS failed') })
@@ -83,8 +86,17 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const monitoring = await createControllerMonitoring({
     core, discovery, logger: options.logger, pkiDir: join(options.dataDir, 'pki'), pki, inventory: () => inventory?.analysis?.inventory, publicUrl: () => url,
   });
+  // Fail over once a primary's server has been unreachable this long: by then (TTL + grace after
+  // its last heartbeat) a cut-off primary's lease on single-writer services has run out.
+  const services = new ServiceManager({ core, logger: options.logger, inventory: () => inventory?.analysis?.inventory, graceMs: options.failoverGraceMs ?? 1_000, metrics: monitoring.metrics });
+  core.leaseSource = (name) => services.leasesFor(name);
+  core.onAgentConnected = (name, agentId) => void services.push(name, agentId);
+  // An agent that spent a service's restart budget hands it to failover.
+  const unsubscribeFailures = events.subscribe((event) => {
+    if (event.kind === 'service-failed' && event.server && typeof event.data.service === 'string') services.serviceFailed(event.server, event.data.service);
+  });
   const app = await buildApp({
-    core, discovery, logger: options.logger, https: { key: pki.server.keyPem, cert: pki.server.certPem },
+    core, discovery, services, logger: options.logger, https: { key: pki.server.keyPem, cert: pki.server.certPem },
     publicUrl: () => url, caFingerprint: pki.ca.fingerprint, registrationsPerMinute: options.registrationsPerMinute, monitoring,
   });
   try {
@@ -111,6 +123,12 @@ export async function startController(options: ControllerOptions): Promise<Runni
     monitoring: () => inventory?.analysis?.inventory.monitoring,
   }) : undefined;
   notifier?.start();
+  let failingOver = false;
+  const failoverTicker = setInterval(() => {
+    if (failingOver) return;
+    failingOver = true;
+    services.tick().catch((error: unknown) => options.logger.error({ err: (error as Error).message }, 'failover check failed')).finally(() => { failingOver = false; });
+  }, 500);
   const ticker = setInterval(() => core.tick(), Math.max(100, Math.min(1_000, Math.floor(health.intervalMs / 2))));
   const lastSeenWriter = setInterval(() => core.flushLastSeen(), 2_000);
   const certRenewer = setInterval(() => monitoring.renew(), 3_600_000);
@@ -120,6 +138,8 @@ export async function startController(options: ControllerOptions): Promise<Runni
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= (async () => {
     clearInterval(ticker);
+    clearInterval(failoverTicker);
+    unsubscribeFailures();
     clearInterval(lastSeenWriter);
     clearInterval(certRenewer);
     monitoring.close();

@@ -7,6 +7,7 @@
  * The JSON Schema printed by `cistern inventory schema` is generated from this module.
  */
 import { z } from 'zod';
+import { supervisionSchema } from '../supervisor/policy.js';
 import { serviceFields } from '../services/schema.js';
 import { monitoringFields } from '../monitoring/config-schema.js';
 import { HARDWARE_PROFILES } from './profiles.js';
@@ -121,6 +122,13 @@ export const serviceEntrySchema = z.looseObject({
     .describe('Servers that hold a replica (original format), or how many replicas placement should choose'),
   on: z.string().optional().describe('A selector, as with --on: servers this service may run on'),
   not_on: z.string().optional().describe('A selector: servers this service must not run on'),
+  failback: z.enum(['off', 'auto']).optional()
+    .describe('auto: after a failover, move back to `primary` once that server has been healthy for 5 minutes (default off)'),
+  process: z.looseObject({
+    argv: z.array(z.string().min(1)).min(1),
+    env: z.record(z.string(), z.string()).optional(),
+  }).optional().describe('Run by the agent itself (process driver) with this argv instead of a systemd unit'),
+  supervision: supervisionSchema.optional().describe('Probe and restart pacing for the agents (docs/supervision.md)'),
   ...serviceFields,
   port: serviceFields.port.describe('Declares a custom service when the name is not in the catalog (probed over TCP unless `probe:` says otherwise)'),
 });

@@ -133,6 +133,12 @@ export const ackSchema = z.object({
   intervalMs: z.int().positive(),
   /** Paths whose mount health the controller wants besides the network mounts (the inventory's media root). */
   watch: z.array(z.string().max(4096)).max(16).optional(),
+  /**
+   * The leases this agent holds: service → epoch. A single-writer service runs only under a
+   * lease, which lasts `leaseTtlMs` from this acknowledgement's arrival unless renewed.
+   */
+  leases: z.record(z.string().max(64), z.int().nonnegative()).optional(),
+  leaseTtlMs: z.int().positive().optional(),
 });
 
 export const controllerMessageSchema = z.discriminatedUnion('type', [commandSchema, ackSchema]);

@@ -10,6 +10,7 @@ import { buildApp } from '../controller/app.js';
 import { ensureAdminToken } from '../controller/auth.js';
 import { ControllerCore } from '../controller/core.js';
 import { ControllerDiscovery } from '../controller/discovery.js';
+import { ServiceManager } from '../controller/services/manager.js';
 import { EventLog } from '../controller/events.js';
 import { Fleet } from '../controller/fleet.js';
 import { healthConfig, type HealthConfigInput } from '../controller/health.js';
@@ -37,12 +38,17 @@ export interface TestControllerOptions {
   mdns?: Mdns;
   /** Metrics, the scrape token and service discovery, with an agents CA made for the test. */
   monitoring?: { inventory?: () => Inventory | undefined };
+  /** The inventory the service manager places from (it is not written back). */
+  inventory?: Inventory;
+  /** Failover grace period (default 1 s). */
+  failoverGraceMs?: number;
 }
 
 export interface TestController {
   app: FastifyInstance;
   core: ControllerCore;
   discovery: ControllerDiscovery;
+  services: ServiceManager;
   store: ControllerStore;
   adminToken: string;
   /** Present when asked for with `monitoring`. */
@@ -76,8 +82,10 @@ export async function testController(options: TestControllerOptions = {}): Promi
     core, discovery, logger, agentsCa: await createCA({ commonName: 'test agents CA' }), caPem: TEST_CA_PEM, processMetrics: false,
     inventory: options.monitoring.inventory ?? (() => undefined), publicUrl: () => 'https://controller.test:7443',
   });
+  const services = new ServiceManager({ core, logger, inventory: () => options.inventory, graceMs: options.failoverGraceMs ?? 1_000, clock });
+  core.leaseSource = (name) => services.leasesFor(name);
   const app = await buildApp({
-    core, logger, discovery, publicUrl: () => 'https://controller.test:7443', caFingerprint: TEST_CA_FINGERPRINT, ...(monitoring && { monitoring }),
+    core, logger, discovery, services, publicUrl: () => 'https://controller.test:7443', caFingerprint: TEST_CA_FINGERPRINT, ...(monitoring && { monitoring }),
     ...(options.registrationsPerMinute !== undefined && { registrationsPerMinute: options.registrationsPerMinute }),
   });
   await app.ready();
@@ -90,5 +98,5 @@ export async function testController(options: TestControllerOptions = {}): Promi
     await app.close();
     store.close();
   })());
-  return { app, core, discovery, store, adminToken, monitoring, logs: () => chunks.join(''), close };
+  return { app, core, discovery, services, store, adminToken, monitoring, logs: () => chunks.join(''), close };
 }

@@ -169,6 +169,8 @@ export interface AgentOptions {
    * collide), on HOST:PORT when given, not at all with false.
    */
   metrics?: string | false;
+  /** More `cistern agent` flags, e.g. ['--service-driver', 'process']. */
+  args?: readonly string[];
 }
 
 function joinArgs(options: AgentOptions): string[] {
@@ -192,6 +194,7 @@ export async function startAgent(host: ServiceHost, options: AgentOptions): Prom
     BIN, 'agent', ...joinArgs(options), '--name', name, '--state-dir', join(serviceDir(host, 'agent'), 'state'),
     ...(options.mdns === false ? ['--no-mdns'] : ['--mdns-interface', host.address]),
     ...(options.metrics === false ? ['--no-metrics'] : options.metrics !== undefined ? ['--metrics-listen', options.metrics] : []),
+    ...(options.args ?? []),
   ];
   const agent = startProcess(host, 'agent', process.execPath, args, cisternEnv(serviceDir(host, 'agent-home')));
   const ready = options.discoverable ? /^waiting for approval as / : new RegExp(`^registered as ${name}$`);

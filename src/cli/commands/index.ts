@@ -27,6 +27,7 @@ import { keysRemoveCommand } from './keys/remove.js';
 import { keysRotateCommand } from './keys/rotate.js';
 import { keysSyncCommand } from './keys/sync.js';
 import { servicesCatalogCommand } from './services/catalog.js';
+import { failoverCommand, servicesApplyCommand, servicesMoveCommand, servicesPlanCommand, servicesShowCommand } from './services/placement.js';
 import { monitoringGenerateCommand } from './monitoring/generate.js';
 import { MONITORING_HELP } from './monitoring/help.js';
 import { monitoringTargetsCommand } from './monitoring/targets.js';
@@ -38,7 +39,7 @@ export const groups: GroupDef[] = [
   { path: ['server'], summary: 'one registered server: details, commands, revocation' },
   { path: ['token'], summary: 'join tokens and provisioning keys for new agents' },
   { path: ['keys'], summary: 'SSH keys of the deploy users: list, add, remove, rotate, sync', help: KEYS_HELP },
-  { path: ['services'], summary: 'the service catalog: ports, probes, state and needs of each service' },
+  { path: ['services'], summary: 'the service catalog, and where each service runs: show, plan, apply, move' },
   { path: ['monitoring'], summary: 'Prometheus and Alertmanager: scrape token, generated configuration, targets', help: MONITORING_HELP },
   { path: ['storage'], summary: 'shared media storage: which server exports the media root, who mounts it' },
 ];
@@ -51,7 +52,7 @@ export const commands = [
   listCommand, showCommand, addCommand, removeCommand, setCommand, tagAddCommand, untagCommand,
   groupsCommand, validateCommand, schemaCommand, renderCommand,
   keysListCommand, keysAddCommand, keysRemoveCommand, keysRotateCommand, keysSyncCommand,
-  servicesCatalogCommand,
+  servicesCatalogCommand, servicesShowCommand, servicesPlanCommand, servicesApplyCommand, servicesMoveCommand, failoverCommand,
   monitoringTokenCommand, monitoringGenerateCommand, monitoringTargetsCommand,
   storagePlanCommand,
 ] as unknown as CommandDef<never>[];

@@ -32,6 +32,7 @@ export function agentSocketRoute(app: FastifyInstance, core: ControllerCore, mon
       },
       () => { /* the agent went away or is busy; its registration facts stand */ },
     );
+    core.onAgentConnected?.(name, agentId);
     let malformed = 0;
     const recordEvent = eventRecorder(core, name, request.log);
     socket.on('message', (data: Buffer) => {
@@ -46,10 +47,14 @@ export function agentSocketRoute(app: FastifyInstance, core: ControllerCore, mon
       if (message.type === 'heartbeat') {
         core.heartbeat(agentId, message);
         monitoring?.heartbeat(message.sentAt);
-        socket.send(JSON.stringify({ type: 'ack', seq: message.seq, intervalMs: core.config.heartbeatIntervalMs, watch: core.watchPaths() }));
+        socket.send(JSON.stringify({
+          type: 'ack', seq: message.seq, intervalMs: core.config.heartbeatIntervalMs, watch: core.watchPaths(),
+          // Each acknowledgement renews the leases this agent holds on single-writer services.
+          leases: core.leaseSource?.(name) ?? {}, leaseTtlMs: core.config.leaseTtlMs ?? 3 * core.config.heartbeatIntervalMs,
+        }));
       } else if (message.type === 'result') core.hub.result(agentId, message);
-      else if (message.type === 'hello') monitoring?.agentHello(agentId, message.metrics);
       else if (message.type === 'event') recordEvent(message);
+      else if (message.type === 'hello') monitoring?.agentHello(agentId, message.metrics);
     });
     socket.on('close', () => {
       if (core.hub.detach(agentId, socket)) {
