@@ -84,6 +84,14 @@ describe('failover of a single-writer service across a partition', () => {
     const [after] = await json<ServiceView[]>(['services', 'show']);
     expect(after).toMatchObject({ primary: replica.name, replicas: [primary.name], epoch: epoch + 1 });
 
+    // While it is cut off, the controller's own alerts say so, and status shows where sonarr runs now.
+    const firing = await h1.cistern(['alerts', '--json']);
+    expect(firing.code).toBe(1);
+    expect(JSON.parse(firing.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'ServerDown', server: primary.name })]));
+    const statusText = (await h1.cistern(['status'])).stdout;
+    expect(statusText).toMatch(new RegExp(`^sonarr\\s+${replica.name}\\s+\\S+\\s+${primary.name}$`, 'm'));
+    expect(statusText).toMatch(new RegExp(`ServerDown\\s+${primary.name} is (unreachable|down)`));
+
     // The old primary comes back: it sees the higher epoch, stays stopped, and is a replica now.
     await lab.restore(primary);
     await waitUntil('the old primary healthy again', async () => (await json<Array<{ name: string; health: string; connected: boolean }>>(['status'])).some((s) => s.name === primary.name && s.health === 'healthy' && s.connected), { timeoutMs: 20_000 });

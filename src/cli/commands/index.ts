@@ -27,7 +27,7 @@ import { keysRemoveCommand } from './keys/remove.js';
 import { keysRotateCommand } from './keys/rotate.js';
 import { keysSyncCommand } from './keys/sync.js';
 import { servicesCatalogCommand } from './services/catalog.js';
-import { failoverCommand, servicesApplyCommand, servicesMoveCommand, servicesPlanCommand, servicesShowCommand } from './services/placement.js';
+import { alertsCommand, failoverCommand, servicesApplyCommand, servicesMoveCommand, servicesPlanCommand, servicesShowCommand } from './services/placement.js';
 import { monitoringGenerateCommand } from './monitoring/generate.js';
 import { MONITORING_HELP } from './monitoring/help.js';
 import { monitoringTargetsCommand } from './monitoring/targets.js';
@@ -52,7 +52,7 @@ export const commands = [
   listCommand, showCommand, addCommand, removeCommand, setCommand, tagAddCommand, untagCommand,
   groupsCommand, validateCommand, schemaCommand, renderCommand,
   keysListCommand, keysAddCommand, keysRemoveCommand, keysRotateCommand, keysSyncCommand,
-  servicesCatalogCommand, servicesShowCommand, servicesPlanCommand, servicesApplyCommand, servicesMoveCommand, failoverCommand,
+  servicesCatalogCommand, servicesShowCommand, servicesPlanCommand, servicesApplyCommand, servicesMoveCommand, failoverCommand, alertsCommand,
   monitoringTokenCommand, monitoringGenerateCommand, monitoringTargetsCommand,
   storagePlanCommand,
 ] as unknown as CommandDef<never>[];

@@ -1,10 +1,11 @@
 /**
  * Admin endpoints for service distribution: the placement in force and why, the plan against it,
- * applying it, moving one service, and forcing a failover.
+ * applying it, moving one service, forcing a failover, and the alerts firing now.
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { CisternError } from '../../errors.js';
+import { firingAlerts } from '../alerts.js';
 import { requireAdmin } from '../auth.js';
 import type { ControllerCore } from '../core.js';
 import type { ServiceManager } from '../services/manager.js';
@@ -22,6 +23,7 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
 export function serviceRoutes(app: FastifyInstance, core: ControllerCore, services: ServiceManager): void {
   app.addHook('preHandler', requireAdmin(core.store));
   app.get('/v1/services', async () => ({ services: services.view() }));
+  app.get('/v1/alerts', async () => ({ alerts: firingAlerts(core.servers(), services.view()) }));
   app.get('/v1/services/plan', async () => services.plan());
   app.post('/v1/services/apply', async () => services.apply());
   app.post<{ Params: { name: string } }>('/v1/services/:name/move', async (request) => {

@@ -88,6 +88,8 @@ describe('the service manager', () => {
     expect(failover?.data.afterMs).toBeGreaterThanOrEqual(1_000);
     expect(c.services.state().services.sonarr).toMatchObject({ primary: first, replicas: [second], epoch: 3 });
     expect(c.core.leaseSource?.(second)).not.toHaveProperty('sonarr');
+    const alerts = (await api('GET', '/v1/alerts')).json().alerts;
+    expect(alerts).toEqual([expect.objectContaining({ name: 'ServerDown', server: second })]);
 
     expect((await api('POST', '/v1/services/sonarr/failover', { to: first })).json().error.message).toContain('already runs on');
   });

@@ -1,7 +1,7 @@
 import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { ServerView } from '../../../controller/core.js';
-import { ago, renderStatus } from './shared.js';
+import { ago, renderStatus, renderSummary } from './shared.js';
 
 const NOW = Date.parse('2026-11-28T12:00:00Z');
 const server = (over: Partial<ServerView>): ServerView => ({
@@ -44,5 +44,21 @@ describe('the status table', () => {
 
   it('shows ages in the largest fitting unit', () => {
     expect([ago('2026-11-28T11:59:30Z', NOW), ago('2026-11-28T11:00:00Z', NOW), ago('2026-11-25T12:00:00Z', NOW), ago(null, NOW)]).toEqual(['30s ago', '1h ago', '3d ago', 'never']);
+  });
+
+  it('adds the placed services with their primary\'s state, and the alerts firing now', () => {
+    const text = renderSummary(
+      [
+        { name: 'jellyfin', primary: 'eden', replicas: ['rivers'], epoch: 2, singleWriter: true, health: { eden: 'healthy' }, reasons: [], unplaceable: null },
+        { name: 'radarr', primary: null, replicas: [], epoch: 0, singleWriter: true, health: {}, reasons: [], unplaceable: 'radarr: no healthy server has 200 GB disk free' },
+      ],
+      [{ name: 'ServiceUnplaceable', severity: 'critical', server: null, service: 'radarr', summary: 'radarr: no healthy server has 200 GB disk free' }],
+      { color: false },
+    );
+    expect(text.split('\n').map((l) => l.trimEnd())).toEqual([
+      '', 'SERVICE   PRIMARY  STATE     REPLICAS', 'jellyfin  eden     healthy   rivers', 'radarr    -        unplaced  -', '',
+      'alerts firing (1):', '  critical ServiceUnplaceable   radarr: no healthy server has 200 GB disk free', '',
+    ]);
+    expect(renderSummary([], [], { color: false })).toBe('\nno alerts firing\n');
   });
 });

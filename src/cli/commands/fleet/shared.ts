@@ -1,5 +1,7 @@
 /** What the fleet commands share: the API client from the CLI's config, and formatting. */
+import type { FiringAlert } from '../../../controller/alerts.js';
 import type { ServerView } from '../../../controller/core.js';
+import type { ServiceView } from '../../../controller/services/manager.js';
 import { describeMount } from '../../../storage/health.js';
 import { apiClient, type ApiClient } from '../../client/api.js';
 import { loadClientConfig } from '../../client/config.js';
@@ -10,7 +12,11 @@ export async function api(ctx: CommandContext): Promise<ApiClient> {
   return apiClient(await loadClientConfig(ctx.env));
 }
 
-const HEALTH_STYLE: Record<string, Style> = { healthy: 'green', suspect: 'yellow', degraded: 'yellow', unreachable: 'red', down: 'red', unknown: 'dim' };
+const HEALTH_STYLE: Record<string, Style> = {
+  healthy: 'green', suspect: 'yellow', degraded: 'yellow', unreachable: 'red', down: 'red', unknown: 'dim',
+  // Service probe states
+  starting: 'yellow', unhealthy: 'red', failed: 'red', misconfigured: 'yellow', stopped: 'dim',
+};
 
 export function paintHealth(ctx: Pick<CommandContext, 'color'>, health: string): string {
   return paint(ctx, HEALTH_STYLE[health] ?? 'reset', health);
@@ -34,4 +40,17 @@ export function renderStatus(servers: readonly ServerView[], ctx: Pick<CommandCo
       pct(s.load?.cpuPercent), pct(s.load?.memoryPercent), pct(s.load?.diskPercent), s.services.join(',') || '-',
     ]),
   ) + mounts.join('');
+}
+
+/** The placed services, one line each, and the alerts firing now (for `status`). */
+export function renderSummary(services: readonly ServiceView[], alerts: readonly FiringAlert[], ctx: Pick<CommandContext, 'color'>): string {
+  const lines: string[] = [];
+  if (services.length > 0) {
+    lines.push('', table(['SERVICE', 'PRIMARY', 'STATE', 'REPLICAS'], services.map((s) => [
+      s.name, s.primary ?? '-', s.primary ? paintHealth(ctx, s.health[s.primary] ?? 'unknown') : paint(ctx, 'red', 'unplaced'), s.replicas.join(',') || '-',
+    ])).trimEnd());
+  }
+  lines.push('', alerts.length === 0 ? 'no alerts firing' : `alerts firing (${alerts.length}):`);
+  for (const a of alerts) lines.push(`  ${paint(ctx, a.severity === 'critical' ? 'red' : 'yellow', a.severity.padEnd(8))} ${a.name.padEnd(20)} ${a.summary}`);
+  return `${lines.join('\n')}\n`;
 }

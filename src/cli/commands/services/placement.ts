@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { FiringAlert } from '../../../controller/alerts.js';
 import type { ServiceView, PushResult } from '../../../controller/services/manager.js';
 import type { Promotion } from '../../../controller/services/failover.js';
 import type { PlanResult } from '../../../placement/index.js';
@@ -78,5 +79,17 @@ export const failoverCommand = defineCommand({
   async handler(input, ctx) {
     const result = await (await api(ctx)).post<Promotion & { epoch: number }>(`/v1/services/${encodeURIComponent(input.service)}/failover`, input.to ? { to: input.to } : {});
     return { data: result, text: `${result.service}: ${result.from ?? '-'} → ${result.to} (epoch ${result.epoch})\n` };
+  },
+});
+
+export const alertsCommand = defineCommand({
+  path: ['alerts'],
+  summary: 'the alerts firing now, as the controller sees them: servers down, services down, failed or unplaceable',
+  help: 'Exits 1 when any alert fires, so scripts can check the fleet. Prometheus\'s own alerts are in Alertmanager.',
+  input: z.object({}),
+  async handler(_input, ctx) {
+    const { alerts } = await (await api(ctx)).get<{ alerts: FiringAlert[] }>('/v1/alerts');
+    const text = alerts.length === 0 ? 'no alerts firing\n' : table(['SEVERITY', 'ALERT', 'SERVER', 'SERVICE', 'SUMMARY'], alerts.map((a) => [a.severity, a.name, a.server ?? '-', a.service ?? '-', a.summary]));
+    return { data: alerts, text, exitCode: alerts.length > 0 ? 1 : 0 };
   },
 });
