@@ -21,11 +21,7 @@ async function measure(): Promise<SuiteRun> {
   const lab = await createLab({ hosts: 3, services: { sshd: false, transmission: false, media: false }, timeLimitMs: 300_000 });
   try {
     const [h1, ...agents] = lab.hosts as [LabHost, LabHost, LabHost];
-    const json = async <T>(args: string[]): Promise<T> => {
-      const result = await h1.cistern([...args, '--json']);
-      if (result.code !== 0) throw new Error(`cistern ${args.join(' ')} failed: ${result.stdout}${result.stderr}`);
-      return JSON.parse(result.stdout) as T;
-    };
+    const json = <T>(args: string[]) => h1.cisternJson<T>(args);
     const answers = async (to: LabHost) => (await h1.http(`http://${to.address}:8989/ping`, { timeoutMs: 500 }).catch(() => undefined))?.status === 200;
     const inventory = join(h1.dir, 'inventory.yaml');
     writeFileSync(inventory, [

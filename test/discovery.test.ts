@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DiscoveredBox } from '../src/controller/discovered.js';
 import { assertBuilt } from './support/cistern.js';
-import { FleetLab, type Agent, type Controller } from './support/fleet.js';
+import { FleetLab, expectRefused, type Agent, type Controller } from './support/fleet.js';
 
 interface ProvisioningKey { id: string; provisioningKey: string; command: string; kind: string; group: string | null; usesLeft: number | null; expiresAt: number | null }
 
@@ -22,13 +22,6 @@ async function provisioningKey(lab: FleetLab, controller: Controller, args: stri
 
 function provisioned(lab: FleetLab, controller: Controller, key: string, name: string): Agent {
   return lab.startAgent({ name, args: ['--provisioning-key', key, '--controller', controller.url] });
-}
-
-async function expectRefused(agent: Agent, code: string): Promise<void> {
-  const exit = await agent.daemon.waitForExit(15_000);
-  expect(exit, agent.daemon.describe()).toEqual({ code: 1, signal: null });
-  expect(agent.daemon.stderr).toContain(`error[${code}]`);
-  expect(() => statSync(join(agent.stateDir, 'credential.json'))).toThrow();
 }
 
 describe('provisioning keys', () => {

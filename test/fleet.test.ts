@@ -19,7 +19,7 @@ import type { ServerView } from '../src/controller/core.js';
 import type { FleetEvent } from '../src/controller/events.js';
 import { RICHLY_COMMENTED } from '../src/testing/fixtures.js';
 import { assertBuilt } from './support/cistern.js';
-import { FleetLab, HEARTBEAT_MS, TTL_MS, healthSteps, sleep, waitUntil, type Agent, type Controller } from './support/fleet.js';
+import { FleetLab, HEARTBEAT_MS, TTL_MS, expectRefused, healthSteps, sleep, waitUntil, type Agent, type Controller } from './support/fleet.js';
 
 const count = (events: readonly FleetEvent[], kind: string, server?: string) =>
   events.filter((e) => e.kind === kind && (server === undefined || e.server === server)).length;
@@ -34,15 +34,6 @@ async function healthyAgent(lab: FleetLab, controller: Controller, name: string)
   expect(await lab.waitRegistered(agent)).toBe(name);
   const view = await lab.waitForServer(controller, name, (s) => s.health === 'healthy' && s.connected, { timeoutMs: 8_000 });
   return { ...agent, view };
-}
-
-/** Waits for a refused agent to exit, and checks it exits 1 with `code` on stderr and no credential saved. */
-async function expectRefused(agent: Agent, code: string): Promise<string> {
-  const exit = await agent.daemon.waitForExit(15_000);
-  expect(exit, agent.daemon.describe()).toEqual({ code: 1, signal: null });
-  expect(agent.daemon.stderr).toContain(`error[${code}]`);
-  expect(() => statSync(join(agent.stateDir, 'credential.json'))).toThrow();
-  return agent.daemon.stderr;
 }
 
 beforeAll(() => assertBuilt());

@@ -61,7 +61,7 @@ export class ControllerDiscovery {
         const advert = parseAgentTxt(s.txt);
         if (!advert) return;
         const { isNew } = this.boxes.sighted(advert, s.instance, s.addresses[0] ?? null, this.core.clock());
-        if (isNew && !this.isRegistered(advert.fingerprint, advert.id)) {
+        if (isNew && !this.registered()(advert.fingerprint, advert.id)) {
           this.core.events.record('discovered', null, { name: advert.name, address: s.addresses[0] ?? null, fingerprint: advert.fingerprint, via: 'mdns' });
           logger.info({ name: advert.name, address: s.addresses[0] }, 'discovered a box on the network');
         }
@@ -82,9 +82,7 @@ export class ControllerDiscovery {
   }
 
   list(): DiscoveredBox[] {
-    const keys = this.core.registeredKeys();
-    const ids = new Set(keys.values());
-    return this.boxes.list(this.core.clock(), (fp, id) => keys.has(fp) || (id !== '' && ids.has(id)));
+    return this.boxes.list(this.core.clock(), this.registered());
   }
 
   /** A `--discoverable` box connected; false when refused (a box with this key is registered, or too many wait). */
@@ -133,9 +131,11 @@ export class ControllerDiscovery {
     return approved;
   }
 
-  private isRegistered(fingerprint: string, id: string): boolean {
+  /** Whether a box (by key fingerprint, or the agent id it advertises) already belongs to the fleet. */
+  private registered(): (fingerprint: string, id: string) => boolean {
     const keys = this.core.registeredKeys();
-    return keys.has(fingerprint) || (id !== '' && [...keys.values()].includes(id));
+    const ids = new Set(keys.values());
+    return (fingerprint, id) => keys.has(fingerprint) || (id !== '' && ids.has(id));
   }
 }
 

@@ -25,11 +25,7 @@ describe('joining the fleet in the lab: provisioning keys, approval, mDNS and Av
   let boxes: LabHost[];
   let inventory: string;
 
-  const json = async <T>(args: string[]): Promise<T> => {
-    const result = await h1.cistern([...args, '--json']);
-    if (result.code !== 0) throw new Error(`cistern ${args.join(' ')} failed: ${result.stdout}${result.stderr}`);
-    return JSON.parse(result.stdout) as T;
-  };
+  const json = <T>(args: string[]) => h1.cisternJson<T>(args);
   const status = () => json<ServerView[]>(['status']);
   const inventoryHealth = (name: string) => (parse(readFileSync(inventory, 'utf8')) as { servers: Record<string, { status?: { health?: string } }> }).servers[name]?.status?.health;
 

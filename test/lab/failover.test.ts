@@ -23,11 +23,7 @@ describe('failover of a single-writer service across a partition', () => {
   let agents: LabHost[];
   let journal: string;
 
-  const json = async <T>(args: string[]): Promise<T> => {
-    const result = await h1.cistern([...args, '--json']);
-    if (result.code !== 0) throw new Error(`cistern ${args.join(' ')} failed: ${result.stdout}${result.stderr}`);
-    return JSON.parse(result.stdout) as T;
-  };
+  const json = <T>(args: string[]) => h1.cisternJson<T>(args);
   const lines = () => readFileSync(journal, 'utf8').trim().split('\n').filter(Boolean).map((l) => {
     const [at, address, what] = l.split(' ');
     return { at: Number(at), address: address as string, what: what as string };

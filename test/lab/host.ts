@@ -161,4 +161,11 @@ export class LabHost implements ServiceHost {
     if (!this.controller) throw new Error(`no controller on ${this.name}: start one with startController()`);
     return this.exec(process.execPath, [BIN, ...args], { env: this.controller.env, timeoutMs });
   }
+
+  /** `cistern ARGS --json` here, parsed; a non-zero exit throws with the output. */
+  async cisternJson<T>(args: readonly string[]): Promise<T> {
+    const result = await this.cistern([...args, '--json']);
+    if (result.code !== 0) throw new Error(`cistern ${args.join(' ')} failed on ${this.name}: ${result.stdout}${result.stderr}`);
+    return JSON.parse(result.stdout) as T;
+  }
 }

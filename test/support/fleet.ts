@@ -9,11 +9,12 @@
  * exits are killed then as well.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ServerView } from '../../src/controller/core.js';
 import type { FleetEvent } from '../../src/controller/events.js';
+import { expect } from 'vitest';
 import { runCistern, spawnCistern, type ProcessResult } from './cistern.js';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -361,4 +362,13 @@ export class FleetLab {
     await Promise.all(this.daemons.map((d) => d.kill()));
     rmSync(this.root, { recursive: true, force: true });
   }
+}
+
+/** Waits for a refused agent to exit, and checks it exits 1 with `code` on stderr and no credential saved; returns its stderr. */
+export async function expectRefused(agent: Agent, code: string): Promise<string> {
+  const exit = await agent.daemon.waitForExit(15_000);
+  expect(exit, agent.daemon.describe()).toEqual({ code: 1, signal: null });
+  expect(agent.daemon.stderr).toContain(`error[${code}]`);
+  expect(() => statSync(join(agent.stateDir, 'credential.json'))).toThrow();
+  return agent.daemon.stderr;
 }
