@@ -106,7 +106,8 @@ describe('a lab of three hosts', () => {
   it('carries multicast across the bridge: an mDNS datagram from h1 reaches h2 and h3', async () => {
     const receive = (host: LabHost) => host.spawn(`mdns-listener-${host.name}`, process.execPath, ['-e', `
       const s = require('node:dgram').createSocket({ type: 'udp4', reuseAddr: true });
-      s.on('message', (m, r) => { console.log('got ' + JSON.stringify({ from: r.address, text: String(m) })); process.exit(0); });
+      // The lab's own agents announce themselves on 5353 too: wait for this test's datagram.
+      s.on('message', (m, r) => { if (String(m) !== 'cistern lab hello') return; console.log('got ' + JSON.stringify({ from: r.address, text: String(m) })); process.exit(0); });
       s.bind(5353, () => { s.addMembership('224.0.0.251', '${host.address}'); console.log('joined'); });
       setTimeout(() => process.exit(1), 8000);`]);
     const listeners = [receive(h2), receive(h3)];
