@@ -36,6 +36,7 @@ export default tseslint.config(
       'src/monitoring/targets.ts', 'src/monitoring/sd-input.ts', 'src/monitoring/rules.ts', 'src/monitoring/rule-tests.ts',
       'src/monitoring/prometheus-config.ts', 'src/monitoring/alertmanager-config.ts', 'src/monitoring/generate.ts',
       'src/monitoring/config-schema.ts', 'src/monitoring/inventory-rules.ts', 'src/monitoring/agent-cert-names.ts', 'src/monitoring/metric-check.ts',
+      'src/monitoring/shared-alerts.ts',
       'src/notify/engine.ts', 'src/notify/format.ts', 'src/notify/from-events.ts', 'src/notify/receivers.ts', 'src/notify/types.ts',
       'src/controller/health.ts', 'src/controller/fleet.ts', 'src/agent/backoff.ts', 'src/agent/profile.ts', 'src/agent/storage.ts',
       'src/agent/facts-parse.ts', 'src/agent/facts-build.ts', 'src/agent/facts-disks.ts', 'src/agent/facts-schema.ts',

@@ -110,6 +110,37 @@ describe('monitoring: generated files pass Prometheus\' and Alertmanager\'s own 
     });
   }
 
+  // notifications_from picks who notifies what both the controller and the rules see: amtool
+  // itself says where Alertmanager sends each alert under each setting.
+  const SHARED = ['ServerDown', 'ServiceDown', 'FailoverHappened'];
+  const OTHERS = ['DiskAlmostFull', 'HighTemperature', 'CertificateExpiring', 'StaleBackup', 'RestartLoop', 'HeartbeatLag'];
+  for (const [from, shared] of [[undefined, '_cistern-controller-notifies'], ['controller', '_cistern-controller-notifies'], ['alertmanager', 'phone'], ['both', 'phone']] as const) {
+    it(`notifications_from: ${from ?? 'unset (controller)'}: shared alerts go to ${shared}, the others as routed`, { timeout: 60_000 }, async () => {
+      const dir = newLab().dir('generated');
+      const inventory: Inventory = {
+        servers: { eden: { hostname: '192.168.1.10' } },
+        monitoring: {
+          receivers: { phone: { type: 'ntfy', url: 'https://ntfy.example.org/fleet' }, mail: { type: 'email', to: 'me@example.org', from: 'fleet@example.org', smarthost: 'smtp.example.org:587' } },
+          // A route that would take every alert, shared ones included, and one that follows it.
+          routes: [{ receiver: 'phone', continue: true }, { receiver: 'mail', severity: 'warning' }],
+          ...(from && { notifications_from: from }),
+        },
+      };
+      writeAll(dir, generateMonitoring({ inventory, controllerUrl: 'https://c:7443', caPem: CERT, agentsCaPem: CERT }).files);
+      await check(dir, AMTOOL, ['check-config', join(dir, 'alertmanager.yml')]);
+      const routed = async (alertname: string, severity: string) => {
+        const args = ['config', 'routes', 'test', `--config.file=${join(dir, 'alertmanager.yml')}`, `alertname=${alertname}`, `severity=${severity}`, 'server=eden'];
+        const result = await run(AMTOOL, args, { timeoutMs: 30_000 });
+        expect(result.code, `amtool ${args.join(' ')}:\n${result.stdout}${result.stderr}`).toBe(0);
+        // The receivers, comma-separated, on stdout (a note about --alertmanager.url goes to stderr).
+        return result.stdout.trim();
+      };
+      for (const alertname of SHARED) expect(await routed(alertname, 'critical'), alertname).toBe(shared);
+      expect(await routed('FailoverHappened', 'warning')).toBe(shared === 'phone' ? 'phone,mail' : shared);
+      for (const alertname of OTHERS) expect(await routed(alertname, 'warning'), alertname).toBe('phone,mail');
+    });
+  }
+
   it('promtool test rules fails when a rule no longer fires as its test says', { timeout: 30_000 }, async () => {
     const dir = newLab().dir('generated');
     writeAll(dir, generateMonitoring({ inventory: {}, controllerUrl: 'https://c:7443', caPem: CERT, agentsCaPem: CERT }).files);
@@ -144,8 +175,9 @@ describe('monitoring: the CLI against a controller and an agent on loopback', ()
     const agent = lab.startAgent({ token: await lab.createToken(controller), name: 'eden', args: ['--metrics-listen', '127.0.0.1:0'] });
     await lab.waitRegistered(agent);
     const out = lab.dir('monitoring');
-    const generated = await lab.json<{ files: string[]; scrapeTokenIssued: boolean; warnings: string[] }>(controller, ['monitoring', 'generate', '--out', out, '--file', inventory, '--issue-token']);
+    const generated = await lab.json<{ files: string[]; scrapeTokenIssued: boolean; notificationsFrom: string; warnings: string[] }>(controller, ['monitoring', 'generate', '--out', out, '--file', inventory, '--issue-token']);
     expect(generated.scrapeTokenIssued).toBe(true);
+    expect(generated.notificationsFrom).toBe('controller');
     expect(statSync(join(out, 'secrets/scrape-token')).mode & 0o777).toBe(0o600);
     await checkAll(out);
 

@@ -326,6 +326,44 @@ describe('the notifier in-process, every receiver type', () => {
     expect(logs() + JSON.stringify(events.list({ limit: 100 }))).not.toContain(hidden);
   });
 
+  // Each problem the controller knows, as its events: the first three the Prometheus rules see too.
+  function everyProblem(events: EventLog): void {
+    events.record('health', 'alpha', { from: 'suspect', to: 'unreachable', reason: 'no heartbeat for 15 s' });
+    events.record('service-failed', 'beta', { service: 'sonarr', restarts: 5 });
+    events.record('failover', null, { service: 'jellyfin', from: 'alpha', to: 'beta', cause: 'alpha is unreachable', epoch: 3 });
+    events.record('deploy-failed', 'gamma', { error: 'nixos-rebuild exited 1' });
+  }
+
+  it('notifications_from: alertmanager: no ServerDown, ServiceFailed or failover from the controller, but DeployFailed', { timeout: 10_000 }, async () => {
+    const { events, logs, notifications } = start({
+      receivers: { hook: { type: 'webhook', url: `${http.url}/left-to-alertmanager` } }, notifications_from: 'alertmanager',
+    });
+    http.received.length = 0;
+    everyProblem(events);
+    const received = () => http.received.filter((r) => r.path === '/left-to-alertmanager');
+    await waitUntil('the deploy failure', async () => received().length >= 1, { timeoutMs: 3_000, describe: logs });
+    // Past two group waits: anything else would have come by now.
+    await sleep(600);
+    expect(received().flatMap((r) => r.json.alerts.map((a: any) => `${a.labels.alertname} ${a.status}`))).toEqual(['DeployFailed firing']);
+    expect(notifications().map((e) => e.data.groups)).toEqual([['DeployFailed']]);
+    expect(logs()).toContain('ServerDown, ServiceFailed, ServiceFailover left to Alertmanager (monitoring.notifications_from)');
+    // The end of a muted problem is not news either.
+    events.record('health', 'alpha', { from: 'unreachable', to: 'healthy' });
+    await sleep(600);
+    expect(received()).toHaveLength(1);
+  });
+
+  for (const from of ['controller', 'both'] as const) {
+    it(`notifications_from: ${from}: the controller tells of every problem`, { timeout: 10_000 }, async () => {
+      const { events, logs } = start({ receivers: { hook: { type: 'webhook', url: `${http.url}/from-${from}` } }, notifications_from: from });
+      http.received.length = 0;
+      everyProblem(events);
+      const told = () => http.received.filter((r) => r.path === `/from-${from}`).flatMap((r) => r.json.alerts.map((a: any) => a.labels.alertname as string)).sort();
+      await waitUntil('four alerts', async () => told().length >= 4, { timeoutMs: 3_000, describe: logs });
+      expect(told()).toEqual(['DeployFailed', 'ServerDown', 'ServiceFailed', 'ServiceFailover']);
+    });
+  }
+
   it('invalid settings are refused with their field paths; nothing is sent', { timeout: 10_000 }, async () => {
     const { events, logs, notifications } = start({ receivers: { hook: { type: 'webhook', url: 'not a url' } }, routes: [{ receiver: 'nobody' }] });
     events.record('health', 'alpha', { from: 'suspect', to: 'unreachable' });

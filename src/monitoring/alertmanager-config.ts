@@ -7,14 +7,20 @@
  * option for Discord: Discord goes through its Slack-compatible endpoint (`slack_configs` with
  * `api_url_file` = the receiver's file + `.slack`, holding the webhook URL followed by `/slack`),
  * and a webhook's or ntfy's URL is written as it is (rules refuse credentials in it).
+ *
+ * When the controller notifies the problems it shares with the rules (`notifications_from`,
+ * shared-alerts.ts), the first route sends those alerts to a receiver with no integration: they
+ * still show in Alertmanager (and still inhibit), but nobody is told twice.
  */
-import type { Receiver, Route } from './config-schema.js';
+import { DEFAULT_NOTIFICATIONS_FROM, type NotificationsFrom, type Receiver, type Route } from './config-schema.js';
 import { ALERT_NAMES } from './rules.js';
+import { alertmanagerSilenced } from './shared-alerts.js';
 
 export interface AlertmanagerInput {
   receivers?: Record<string, Receiver> | undefined;
   routes?: readonly Route[] | undefined;
   default_receiver?: string | undefined;
+  notifications_from?: NotificationsFrom | undefined;
 }
 
 /** A secret file Alertmanager reads: the admin fills it. */
@@ -26,6 +32,8 @@ export function discordSlackFile(webhookUrlFile: string): string {
 }
 
 const NO_RECEIVER = 'none';
+/** Takes the alerts the controller notifies. Receiver names in the inventory cannot start with '_'. */
+export const CONTROLLER_NOTIFIES = '_cistern-controller-notifies';
 const TITLE = '[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}{{ if .CommonLabels.server }} on {{ .CommonLabels.server }}{{ end }}';
 const TEXT = '{{ range .Alerts }}{{ .Annotations.summary }}: {{ .Annotations.description }}\n{{ end }}';
 // ntfy (2.10 and later) fills these from the JSON Alertmanager posts: ?tpl=1&t=TITLE&m=MESSAGE.
@@ -88,6 +96,9 @@ export function alertmanagerConfig(input: AlertmanagerInput): { config: Record<s
   const named = Object.entries(input.receivers ?? {});
   const receivers = named.length === 0 ? [{ name: NO_RECEIVER }] : named.map(([name, r]) => ({ name, ...integration(r, secrets) }));
   const fallback = input.default_receiver ?? named[0]?.[0] ?? NO_RECEIVER;
+  // With no receiver, everything goes to NO_RECEIVER already: nobody could be told twice.
+  const silenced = named.length === 0 ? [] : alertmanagerSilenced(input.notifications_from ?? DEFAULT_NOTIFICATIONS_FROM);
+  const silentRoute = silenced.length > 0 ? [{ receiver: CONTROLLER_NOTIFIES, matchers: [`alertname=~${quote(silenced.join('|'))}`], continue: false }] : [];
   const routes = (input.routes ?? []).map((route) => ({
     receiver: route.receiver,
     matchers: matchers(route),
@@ -104,7 +115,7 @@ export function alertmanagerConfig(input: AlertmanagerInput): { config: Record<s
       group_wait: '30s',
       group_interval: '5m',
       repeat_interval: '4h',
-      ...(routes.length > 0 && { routes }),
+      ...(silentRoute.length + routes.length > 0 && { routes: [...silentRoute, ...routes] }),
     },
     // A server that is down explains its services being down, late and unmonitored: say it once.
     inhibit_rules: [{
@@ -112,7 +123,7 @@ export function alertmanagerConfig(input: AlertmanagerInput): { config: Record<s
       target_matchers: [`alertname=~"${ALERT_NAMES.filter((a) => a !== 'ServerDown' && a !== 'FailoverHappened' && a !== 'CertificateExpiring' && a !== 'StaleBackup').join('|')}"`],
       equal: ['server'],
     }],
-    receivers,
+    receivers: [...receivers, ...(silentRoute.length > 0 ? [{ name: CONTROLLER_NOTIFIES }] : [])],
   };
   return { config, secrets };
 }

@@ -1,7 +1,7 @@
 /**
  * What Cistern adds to the inventory's `monitoring:` section (the original keys, prometheus_port
- * and friends, stay as they were): scrape timing, exporter ports, alert thresholds, and where
- * Alertmanager sends alerts. Receivers never hold a secret: every secret is a `*_file` path the
+ * and friends, stay as they were): scrape timing, exporter ports, alert thresholds, where
+ * Alertmanager sends alerts, and whether it or the controller notifies the problems both see. Receivers never hold a secret: every secret is a `*_file` path the
  * admin fills, so inventory.yaml can live in git and the generated alertmanager.yml holds none.
  */
 import { z } from 'zod';
@@ -16,6 +16,17 @@ export const promDuration = z.string().regex(DURATION, { error: 'a duration like
 const port = z.int().min(1).max(65535);
 const secretFile = (what: string) => z.string().min(1).describe(`A file holding ${what}; relative paths are relative to the generated folder. Fill it yourself: it is never generated`);
 const httpsUrl = z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' });
+
+/** Who notifies the problems the controller and the Prometheus rules both see: shared-alerts.ts. */
+export const NOTIFICATIONS_FROM = ['controller', 'alertmanager', 'both'] as const;
+export type NotificationsFrom = (typeof NOTIFICATIONS_FROM)[number];
+
+/**
+ * The controller: it runs wherever Cistern does, while Alertmanager exists only if the admin runs
+ * the generated setup; and it tells of a server or service at once, from events, not after a
+ * scrape, an evaluation and a `for:`.
+ */
+export const DEFAULT_NOTIFICATIONS_FROM: NotificationsFrom = 'controller';
 
 export const ALERT_THRESHOLD_DEFAULTS = {
   server_down_after: '60s',
@@ -107,4 +118,6 @@ export const monitoringFields = {
     .describe('Where alerts go, by name. Secrets are *_file paths, never values'),
   routes: z.array(routeSchema).optional().describe('Tried in order; the first that matches gets the alert (unless it says continue)'),
   default_receiver: z.string().regex(NAME).optional().describe('Gets alerts no route took (default: the first receiver)'),
+  notifications_from: z.enum(NOTIFICATIONS_FROM).optional()
+    .describe(`Who notifies the problems both the controller and the Prometheus rules see (server down, service down, failover): controller, alertmanager or both (default ${DEFAULT_NOTIFICATIONS_FROM}). See docs/notifications.md`),
 };

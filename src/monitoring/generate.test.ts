@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { Inventory } from '../inventory/schema.js';
-import { alertmanagerConfig } from './alertmanager-config.js';
+import { CONTROLLER_NOTIFIES, alertmanagerConfig } from './alertmanager-config.js';
+import { monitoringFields } from './config-schema.js';
 import { FILES, generateMonitoring } from './generate.js';
 import { unknownMetricNames } from './metric-check.js';
 import { ruleTests } from './rule-tests.js';
@@ -110,7 +111,46 @@ describe('alertmanager.yml', () => {
     const { config } = alertmanagerConfig(inventory.monitoring ?? {});
     expect(config.route).toMatchObject({
       receiver: 'phone',
-      routes: [{ receiver: 'family', matchers: ['severity="critical"', 'alertname=~"ServerDown"', 'location="home"'] }],
+      routes: [
+        { receiver: CONTROLLER_NOTIFIES },
+        { receiver: 'family', matchers: ['severity="critical"', 'alertname=~"ServerDown"', 'location="home"'] },
+      ],
+    });
+  });
+
+  describe('notifications_from: who notifies what the controller notifies too', () => {
+    const receivers = { phone: { type: 'ntfy', url: 'https://ntfy.sh/fleet' } } as const;
+    const routes = [{ receiver: 'phone', continue: true }];
+
+    it('controller (the default): the shared alerts go first to a receiver that sends nothing, and stop there', () => {
+      for (const monitoring of [{ receivers, routes }, { receivers, routes, notifications_from: 'controller' as const }]) {
+        const { config } = alertmanagerConfig(monitoring) as any;
+        expect(config.route.routes).toEqual([
+          { receiver: CONTROLLER_NOTIFIES, matchers: ['alertname=~"ServerDown|ServiceDown|FailoverHappened"'], continue: false },
+          { receiver: 'phone', matchers: [], continue: true },
+        ]);
+        expect(config.receivers).toEqual([expect.objectContaining({ name: 'phone' }), { name: CONTROLLER_NOTIFIES }]);
+        // Still shown, so a down server still holds back its services' alerts.
+        expect(config.inhibit_rules[0].source_matchers).toEqual(['alertname="ServerDown"']);
+      }
+    });
+
+    it('alertmanager and both: routed as the inventory says, no silent receiver', () => {
+      for (const from of ['alertmanager', 'both'] as const) {
+        const { config } = alertmanagerConfig({ receivers, routes, notifications_from: from }) as any;
+        expect(config.route.routes).toEqual([{ receiver: 'phone', matchers: [], continue: true }]);
+        expect(config.receivers.map((r: any) => r.name)).toEqual(['phone']);
+      }
+    });
+
+    it('the README says who notifies them', () => {
+      expect(file(generate(), FILES.readme)?.content).toContain('ServerDown, ServiceDown, FailoverHappened: notified by the Cistern controller;');
+      const left = generate({ inventory: { ...inventory, monitoring: { ...inventory.monitoring, notifications_from: 'alertmanager' } } });
+      expect(file(left, FILES.readme)?.content).toContain('ServerDown, ServiceDown, FailoverHappened: notified by Alertmanager;');
+    });
+
+    it('its silent receiver cannot take the name of one of the inventory\'s', () => {
+      expect(monitoringFields.receivers.safeParse({ [CONTROLLER_NOTIFIES]: receivers.phone }).success).toBe(false);
     });
   });
 

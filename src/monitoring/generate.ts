@@ -7,10 +7,12 @@
 import { stringify } from 'yaml';
 import type { Inventory } from '../inventory/schema.js';
 import { alertmanagerConfig, type SecretFileNeeded } from './alertmanager-config.js';
+import { DEFAULT_NOTIFICATIONS_FROM } from './config-schema.js';
 import { FILES, prometheusConfig } from './prometheus-config.js';
 import { grafanaProvisioning } from './grafana/index.js';
 import { ruleTests } from './rule-tests.js';
 import { ruleFile, thresholds, type RuleOptions } from './rules.js';
+import { whoNotifies } from './shared-alerts.js';
 import { placedServices, serviceMetrics } from './sd-input.js';
 import { exportarrWithoutPort, type SdInput } from './targets.js';
 
@@ -76,7 +78,7 @@ function readme(input: GenerateInput, secrets: SecretFileNeeded[]): string {
     `| \`${FILES.prometheus}\` | Prometheus: targets from the controller, labelled server, location, role, profile, tags |`,
     `| \`${FILES.rules}\` | alert rules: ServerDown, ServiceDown, RestartLoop, FailoverHappened, DiskAlmostFull, HighTemperature, StaleBackup, CertificateExpiring, HeartbeatLag |`,
     `| \`${FILES.ruleTests}\` | their unit tests: \`promtool test rules ${FILES.ruleTests}\` |`,
-    `| \`${FILES.alertmanager}\` | Alertmanager: routes and receivers from the inventory |`,
+    `| \`${FILES.alertmanager}\` | Alertmanager: routes and receivers from the inventory. ${whoNotifies(input.inventory.monitoring?.notifications_from ?? DEFAULT_NOTIFICATIONS_FROM)} |`,
     `| \`${FILES.controllerCa}\` | the controller's CA certificate (public) |`,
     `| \`${FILES.agentsCa}\` | the CA of the agents' metrics certificates (public) |`,
     '| `grafana/` | Grafana: a Prometheus datasource and the Cistern dashboards (see docs/monitoring.md); `grafana/provisioning/` goes under /etc/grafana/, `grafana/dashboards/` to /var/lib/grafana/dashboards/cistern/ |',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../inventory/analyze.js';
+import { formatFinding } from '../inventory/findings.js';
 
 const check = (monitoring: string) => analyze(`servers:\n  eden: {hostname: 192.168.1.10}\nmonitoring:\n${monitoring}`, 'inventory.yaml');
 const errors = (monitoring: string) => check(monitoring).findings.filter((f) => f.severity === 'error').map((f) => `${f.path.join('.')}: ${f.message}`);
@@ -43,6 +44,19 @@ describe('the inventory\'s monitoring section', () => {
   it('has no field for a secret value: a password must be a file', () => {
     const result = check('  receivers: {mail: {type: email, to: a@b.c, from: d@e.f, smarthost: "smtp:587", password: hunter2}}');
     expect(result.findings.some((f) => f.code === 'unknown-key' && f.path.join('.') === 'monitoring.receivers.mail.password')).toBe(true);
+  });
+
+  it('takes notifications_from: controller, alertmanager or both', () => {
+    for (const from of ['controller', 'alertmanager', 'both']) expect(errors(`  notifications_from: ${from}`)).toEqual([]);
+  });
+
+  it('refuses another notifications_from naming the file, line and field, with the choices', () => {
+    const result = check('  receivers: {phone: {type: ntfy, url: "https://ntfy.sh/x"}}\n  notifications_from: alertmanger');
+    expect(result.ok).toBe(false);
+    expect(result.findings.filter((f) => f.severity === 'error').map(formatFinding)).toEqual([
+      'inventory.yaml:5:23: error monitoring.notifications_from: unknown value (found "alertmanger", expected one of controller, alertmanager, both)\n'
+      + '  hint: did you mean "alertmanager"?',
+    ]);
   });
 
   it('refuses malformed durations and unknown receiver types', () => {

@@ -119,6 +119,9 @@ export class Notifier {
     }
     const names = result.value.receivers.map((r) => r.name);
     if (names.length > 0 || this.config) this.options.logger.info({ receivers: names }, names.length > 0 ? `notifications go to ${names.join(', ')}` : 'notifications off: no receivers');
+    if (names.length > 0 && result.value.muted.length > 0) {
+      this.options.logger.info({ muted: result.value.muted }, `notifications: ${result.value.muted.join(', ')} left to Alertmanager (monitoring.notifications_from)`);
+    }
     this.config = result.value;
     const policy = this.options.policy ?? DEFAULT_POLICY;
     this.engine = { receivers: names, policy, route: router(result.value, policy) };
@@ -128,7 +131,11 @@ export class Notifier {
   private advance(input?: AlertInput): void {
     if (this.closed) return;
     const config = this.settings();
-    const result = step(this.state, this.engine, this.clock(), input);
+    // A muted alert routes nowhere anyway; kept out of the state, a notice is not held forever
+    // waiting for receivers that will never get it. Resolved inputs still go in: a receiver told
+    // before the mute hears the end.
+    const muted = input?.status === 'firing' && config?.muted.includes(input.name);
+    const result = step(this.state, this.engine, this.clock(), muted ? undefined : input);
     this.state = result.state;
     if (config) for (const n of result.notifications) this.dispatch(n, config);
     clearTimeout(this.timer);

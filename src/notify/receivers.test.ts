@@ -29,7 +29,7 @@ describe('notification settings from monitoring:', () => {
   });
 
   it('no monitoring section, or no receivers: valid, and nobody to tell', () => {
-    expect(notifyConfig(undefined)).toEqual({ value: { receivers: [], routes: [], defaultReceiver: undefined }, warnings: [], errors: [] });
+    expect(notifyConfig(undefined)).toEqual({ value: { receivers: [], routes: [], defaultReceiver: undefined, muted: [] }, warnings: [], errors: [] });
     expect(notifyConfig({ grafana_port: 3000 }).value?.receivers).toEqual([]);
   });
 
@@ -81,6 +81,22 @@ describe('routes', () => {
     ['no route: the default receiver', alert('ServerDown', 'warning', { server: 'abe' }), ['ops 10s 4h']],
   ])('%s', (_name, a, expected) => {
     expect(to(a)).toEqual(expected);
+  });
+
+  it('notifications_from: alertmanager mutes what Alertmanager also notifies, whatever the routes say; the rest is routed', () => {
+    const settings = (from?: string) => notifyConfig({ receivers: { ops: { type: 'webhook', url: 'http://127.0.0.1:9/a' } }, routes: [{ receiver: 'ops', alerts: ['ServerDown'] }], notifications_from: from });
+    const left = settings('alertmanager').value;
+    if (!left) throw new Error('the config should be valid');
+    expect(left.muted).toEqual(['ServerDown', 'ServiceFailed', 'ServiceFailover']);
+    const send = router(left, defaults);
+    for (const name of ['ServerDown', 'ServiceFailed', 'ServiceFailover']) expect(send(alert(name, 'critical', { server: 'alpha' }))).toEqual([]);
+    expect(send(alert('DeployFailed', 'critical', { target: 'alpha' })).map((t) => t.receiver)).toEqual(['ops']);
+    for (const from of [undefined, 'controller', 'both']) {
+      const all = settings(from).value;
+      expect(all?.muted).toEqual([]);
+      expect(all && router(all, defaults)(alert('ServerDown', 'critical', { server: 'alpha' })).map((t) => t.receiver)).toEqual(['ops']);
+    }
+    expect(settings('prometheus').errors).toEqual(['monitoring.notifications_from: one of controller, alertmanager, both']);
   });
 
   it('without routes or default_receiver: the first receiver', () => {

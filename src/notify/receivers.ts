@@ -8,8 +8,13 @@
  *
  * Validated in steps — schema, then rules — collecting every finding; each message begins with
  * the field path. Pure: no file is read here.
+ *
+ * `notifications_from: alertmanager` leaves the problems the generated Prometheus rules see too
+ * (src/monitoring/shared-alerts.ts) to Alertmanager: the router sends them to no receiver.
  */
 import { z } from 'zod';
+import { DEFAULT_NOTIFICATIONS_FROM, NOTIFICATIONS_FROM } from '../monitoring/config-schema.js';
+import { controllerMuted } from '../monitoring/shared-alerts.js';
 import type { Target } from './engine.js';
 import type { Alert } from './types.js';
 
@@ -54,6 +59,7 @@ const monitoringSchema = z.looseObject({
   receivers: z.record(z.string().regex(NAME, { error: 'a receiver name: letters, digits, \'.\', \'_\' and \'-\'' }), receiverSchema).optional(),
   routes: z.array(routeSchema).optional(),
   default_receiver: z.string().optional(),
+  notifications_from: z.enum(NOTIFICATIONS_FROM, { error: `one of ${NOTIFICATIONS_FROM.join(', ')}` }).optional(),
 });
 
 /** A file holding a secret; relative paths are read from the inventory's folder. */
@@ -84,6 +90,8 @@ export interface NotifyConfig {
   routes: RouteConfig[];
   /** Gets alerts no route took: `default_receiver`, else the first receiver. */
   defaultReceiver: string | undefined;
+  /** Alert names left to Alertmanager (`notifications_from: alertmanager`): sent to nobody. */
+  muted: readonly string[];
 }
 
 export interface NotifyConfigResult { value: NotifyConfig | undefined; warnings: string[]; errors: string[] }
@@ -151,7 +159,8 @@ export function notifyConfig(monitoring: unknown): NotifyConfigResult {
   if (data.default_receiver !== undefined) known(data.default_receiver, ['default_receiver']);
   for (const [i, r] of routes.entries()) if (r.repeatIntervalMs === 0) errors.push(`${pathText(['routes', i, 'repeat_interval'])}: must be above zero`);
   if (errors.length > 0) return { value: undefined, warnings, errors };
-  return { value: { receivers, routes, defaultReceiver: data.default_receiver ?? receivers[0]?.name }, warnings, errors };
+  const muted = controllerMuted(data.notifications_from ?? DEFAULT_NOTIFICATIONS_FROM);
+  return { value: { receivers, routes, defaultReceiver: data.default_receiver ?? receivers[0]?.name, muted }, warnings, errors };
 }
 
 /** The labels routes match on: alertname, severity, and the alert's own (server, service). */
@@ -170,13 +179,15 @@ function matches(route: RouteConfig, labels: Record<string, string>): boolean {
 /**
  * Routes as Alertmanager takes them: in order, the first match wins unless it says `continue`;
  * an alert no route took goes to the default receiver. Timing a route does not set is the
- * policy's.
+ * policy's. A muted alert goes nowhere; a receiver told it fires before it was muted still gets
+ * its resolved message (the engine's promise).
  */
 export function router(config: NotifyConfig, defaults: { groupWaitMs: number; repeatIntervalMs: number }): (alert: Alert) => Target[] {
   const target = (receiver: string, route?: RouteConfig): Target => ({
     receiver, groupWaitMs: route?.groupWaitMs ?? defaults.groupWaitMs, repeatIntervalMs: route?.repeatIntervalMs ?? defaults.repeatIntervalMs,
   });
   return (alert) => {
+    if (config.muted.includes(alert.name)) return [];
     const labels = routingLabels(alert);
     const out: Target[] = [];
     for (const route of config.routes) {

@@ -8,6 +8,13 @@ export const SEVERITIES = ['critical', 'warning', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 export type AlertStatus = 'firing' | 'resolved';
 
+/**
+ * The alert names the controller raises (from-events.ts): routes match them, and
+ * src/monitoring/shared-alerts.ts pairs them with the Prometheus rules that see the same problem.
+ */
+export const CONTROLLER_ALERT_NAMES = ['ServerDown', 'ServiceFailed', 'ServiceFailover', 'DeployFailed'] as const;
+export type ControllerAlertName = (typeof CONTROLLER_ALERT_NAMES)[number];
+
 /** One alert's state now, as the controller saw it happen. */
 export interface AlertInput {
   /** Identity: inputs with one key are one alert, e.g. "ServerDown/alpha". */

@@ -3,8 +3,9 @@ import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { CisternError } from '../../../errors.js';
 import { loadValidInventory } from '../../../inventory/store.js';
-import { promDuration } from '../../../monitoring/config-schema.js';
+import { DEFAULT_NOTIFICATIONS_FROM, promDuration } from '../../../monitoring/config-schema.js';
 import { FILES, generateMonitoring } from '../../../monitoring/generate.js';
+import { whoNotifies } from '../../../monitoring/shared-alerts.js';
 import { writeFileAtomic } from '../../../util/atomic-write.js';
 import { defineCommand } from '../../command.js';
 import { api } from '../fleet/shared.js';
@@ -21,6 +22,9 @@ export const monitoringGenerateCommand = defineCommand({
     'its URL and CA certificates. Targets are not written: Prometheus asks the controller for them.',
     'No secret is written, except the scrape token with --issue-token (secrets/scrape-token, 0600); the',
     'receivers\' secrets stay in the files the inventory names, which README.md in DIR lists.',
+    'ServerDown, ServiceDown and FailoverHappened are problems the controller notifies by itself too:',
+    'monitoring.notifications_from (controller, the default; alertmanager; both) says who tells the receivers;',
+    'with controller, alertmanager.yml routes them to a receiver that sends nothing (docs/notifications.md).',
     '--alert-for replaces every alert\'s `for:` duration: for trying alerts out, not for daily use.',
   ].join('\n'),
   options: [
@@ -58,14 +62,16 @@ export const monitoringGenerateCommand = defineCommand({
     }
     const warnings = [...generated.warnings];
     if (!scrapeToken && !setup.scrapeToken) warnings.push(`the controller has no scrape token yet: run again with --issue-token, or \`cistern monitoring token --out ${join(out, FILES.scrapeToken)}\``);
+    const notificationsFrom = analysis.inventory.monitoring?.notifications_from ?? DEFAULT_NOTIFICATIONS_FROM;
     const fill = [...(scrapeToken ? [] : [FILES.scrapeToken]), ...generated.secrets.map((s) => s.path)];
     const text = [
       `wrote ${generated.files.length} files to ${out}:`,
       ...generated.files.map((f) => `  ${f.path}`),
+      `alerts ${whoNotifies(notificationsFrom)}`,
       ...(fill.length > 0 ? ['files to fill (secrets; see README.md):', ...fill.map((f) => `  ${f}`)] : []),
       ...warnings.map((w) => `warning: ${w}`),
       `check: cd ${out} && promtool check config ${FILES.prometheus} && promtool test rules ${FILES.ruleTests} && amtool check-config ${FILES.alertmanager}`,
     ].join('\n');
-    return { data: { dir: out, files: generated.files.map((f) => f.path), secrets: generated.secrets, scrapeTokenIssued: scrapeToken !== undefined, warnings }, text };
+    return { data: { dir: out, files: generated.files.map((f) => f.path), secrets: generated.secrets, scrapeTokenIssued: scrapeToken !== undefined, notificationsFrom, warnings }, text };
   },
 });
