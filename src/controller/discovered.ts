@@ -55,7 +55,7 @@ export class DiscoveredBoxes {
     return { isNew };
   }
 
-  /** A goodbye: the box stopped advertising (shut down, or registered and re-announced). */
+  /** A goodbye: the box stopped advertising (shut down, or its agent stopped). */
   goodbye(instance: string): void {
     for (const entry of this.entries.values()) {
       if (entry.advert?.instance !== instance) continue;

@@ -18,7 +18,10 @@ export interface Sighting {
 }
 
 export interface Advertisement {
-  /** Re-announces with new TXT values (a goodbye for the old record first). */
+  /**
+   * Announces new TXT values in place: the TXT record is replaced and sent with the cache-flush
+   * bit (RFC 6762 §8.4), without a goodbye, so browsers never see the service go away.
+   */
   update(txt: Record<string, string>): Promise<void>;
   stop(): Promise<void>;
 }
@@ -54,6 +57,43 @@ function sighting(service: Service): Sighting {
   return { instance: service.fqdn, host: service.host, port: service.port, addresses, txt: (service.txt ?? {}) as Record<string, unknown> };
 }
 
+/** A record as bonjour-service registers it and multicast-dns sends it. */
+interface WireRecord { name: string; type: string; ttl?: number; data: unknown; flush?: boolean }
+
+/**
+ * The parts of bonjour-service 1.4 (pinned) that an in-place TXT update needs and its typings
+ * keep private: the responder's record table, which also holds the very objects its
+ * re-announcement loop sends, and the multicast-dns socket. Checked at run time, so a library
+ * that changed shape makes `update` fall back to goodbye and re-publish instead of misbehaving.
+ */
+interface ResponderInternals { registry: Record<string, WireRecord[] | undefined>; mdns: { respond(packet: { answers: WireRecord[] }, cb?: (error?: Error) => void): void } }
+
+function responderOf(bonjour: Bonjour): ResponderInternals | undefined {
+  const server = (bonjour as unknown as { server?: Partial<ResponderInternals> }).server;
+  if (typeof server?.registry !== 'object' || server.registry === null || typeof server.mdns?.respond !== 'function') return undefined;
+  return server as ResponderInternals;
+}
+
+/**
+ * Swaps the service's TXT record for one with `txt` and announces it with cache-flush. Returns
+ * false when the record is not where bonjour-service 1.4 keeps it.
+ */
+function updateTxtInPlace(bonjour: Bonjour, service: Service, txt: Record<string, string>): Promise<boolean> {
+  const responder = responderOf(bonjour);
+  const records = responder?.registry['TXT'];
+  const current = records?.find((r) => r.name === service.fqdn);
+  if (!responder || !current || !service.published) return Promise.resolve(false);
+  service.txt = txt;
+  const fresh = service.records().find((r) => r.type === 'TXT');
+  if (!fresh) return Promise.resolve(false);
+  // Mutated rather than replaced: the announce loop holds this same object and re-sends it.
+  current.data = fresh.data;
+  // Sent twice, a second apart (RFC 6762 §8.3): the announce loop's next turn may be minutes away.
+  const announce = (done?: () => void) => responder.mdns.respond({ answers: [{ ...current, flush: true }] }, () => done?.());
+  setTimeout(() => { if (service.published) announce(); }, 1_000).unref();
+  return new Promise((resolve) => announce(() => resolve(true)));
+}
+
 export function createMdns(options: MdnsOptions = {}): Mdns {
   const onError = options.onError ?? (() => {});
   // The first argument goes to multicast-dns as its socket options, whatever the typings say.
@@ -77,6 +117,7 @@ export function createMdns(options: MdnsOptions = {}): Mdns {
       published.add(service);
       return {
         async update(txt) {
+          if (await updateTxtInPlace(bonjour, service, txt)) return;
           await unpublish(service);
           // The name was probed once already: re-announcing it needs no second probe.
           service = bonjour.publish({ ...config, txt, probe: false });

@@ -1,8 +1,8 @@
 /**
  * An in-memory mDNS network for tests of discovery logic without sockets (the real one runs
  * only inside the fleet lab's namespaces). Members see each other's advertisements the way
- * browsers see DNS-SD: on announce, on every query (browse start and refresh), and a goodbye on
- * stop. Delivery is asynchronous, as on a network.
+ * browsers see DNS-SD: on announce and update, on every query (browse start and refresh), and a
+ * goodbye on stop. Delivery is asynchronous, as on a network.
  */
 import type { Advertisement, Browsing, Mdns, Sighting } from '../discovery/mdns.js';
 
@@ -30,7 +30,7 @@ export function fakeMdnsNetwork(): FakeMdnsNetwork {
       const browsings = new Set<Browsing>();
       return {
         advertise(ad): Advertisement {
-          let current: Published = {
+          const current: Published = {
             type: ad.type, owner: address,
             sighting: { instance: `${ad.name}._${ad.type}._tcp.local`, host: ad.host ?? 'host.local', port: ad.port, addresses: [address], txt: { ...ad.txt } },
           };
@@ -43,11 +43,10 @@ export function fakeMdnsNetwork(): FakeMdnsNetwork {
             goodbye(current);
           };
           return {
+            // As the real one: the record changes in place and is announced, with no goodbye.
             async update(txt) {
-              await stop();
-              current = { ...current, sighting: { ...current.sighting, txt: { ...txt } } };
-              adverts.add(current);
-              mine.add(current);
+              if (!adverts.has(current)) return;
+              current.sighting = { ...current.sighting, txt: { ...txt } };
               announce(current);
             },
             stop,

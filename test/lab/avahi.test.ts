@@ -10,6 +10,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertAvahiPrerequisites, avahiPublish, parseAvahiBrowse, type Avahi, type AvahiService } from './avahi.js';
 import { createLab, processState, type Lab, type LabHost } from './index.js';
@@ -37,6 +38,41 @@ const browser = bonjour.find({ type: process.argv[3] }, (s) => {
 let asked = 1;
 const again = setInterval(() => { if (++asked > 10) clearInterval(again); else browser.update(); }, 1000);
 `;
+
+/**
+ * Advertises through Cistern's own mDNS module (the built one, as agents run it): argv = module
+ * URL, JSON { options, ad, next }. SIGUSR2 announces the `next` TXT values with `update`.
+ */
+const ADVERTISER = `
+const { createMdns } = await import(process.argv[2]);
+const { options, ad, next } = JSON.parse(process.argv[3]);
+const mdns = createMdns({ ...options, onError: (error) => { console.log('mdns error: ' + error.message); process.exit(1); } });
+const advertisement = mdns.advertise(ad);
+process.on('SIGUSR2', () => { advertisement.update(next).then(() => console.log('updated')); });
+process.on('SIGTERM', () => { mdns.close().then(() => process.exit(0)); });
+console.log('advertising');
+`;
+/**
+ * Prints each mDNS record it hears whose name contains argv[4], as a JSON line: argv = dns-packet
+ * path, the interface address, the text.
+ */
+const SNIFFER = `
+const packet = require(process.argv[2]);
+const s = require('node:dgram').createSocket({ type: 'udp4', reuseAddr: true });
+s.on('message', (m) => {
+  let p;
+  try { p = packet.decode(m); } catch { return; }
+  for (const r of [...(p.answers || []), ...(p.additionals || [])]) {
+    if (!r.name.includes(process.argv[4])) continue;
+    const txt = r.type === 'TXT' ? [].concat(r.data).map(String) : [];
+    console.log(JSON.stringify({ name: r.name, type: r.type, ttl: r.ttl, flush: !!r.flush, txt }));
+  }
+});
+s.bind(5353, () => { s.addMembership('224.0.0.251', process.argv[3]); console.log('listening'); });
+`;
+interface SniffedRecord { name: string; type: string; ttl: number; flush: boolean; txt: string[] }
+const DNS_PACKET = createRequire(createRequire(BONJOUR).resolve('multicast-dns')).resolve('dns-packet');
+const MDNS_MODULE = pathToFileURL(fileURLToPath(new URL('../../dist/discovery/mdns.js', import.meta.url))).href;
 
 const fingerprint = (host: string) => `sha256:${Buffer.from(host.padEnd(32, '.')).toString('hex')}`;
 
@@ -149,6 +185,50 @@ describe('Avahi in a lab of three hosts', () => {
     started.push(browser);
     const line = await browser.waitForLog(/^found (\{.*"name":"Cistern controller on h1".*\})$/m, 8_000);
     expect(JSON.parse(line[1] as string)).toEqual({ name: service.name, host: 'h1.local', port: 7443, addresses: ['10.213.0.11'], txt: service.txt });
+  });
+
+  it('an agent\'s TXT update (registered: its id added) goes out as a cache-flush TXT with no goodbye, and Avahi follows it', async () => {
+    const name = 'Cistern agent on h2 (update)';
+    const before = { name: 'h2', v: '0.1.0', profile: 'generic', fp: fingerprint('h2') };
+    const after = { id: 'agent-h2-registered', ...before };
+    writeFileSync(join(lab.dir, 'advertise.mjs'), ADVERTISER);
+    writeFileSync(join(lab.dir, 'sniff.cjs'), SNIFFER);
+    // h3 runs no Avahi, so a plain socket on 5353 there hears every record h2 sends.
+    const sniffer = h3.spawn('mdns-sniffer', process.execPath, [join(lab.dir, 'sniff.cjs'), DNS_PACKET, h3.address, 'update']);
+    const advertiser = h2.spawn('cistern-advertise', process.execPath, [join(lab.dir, 'advertise.mjs'), MDNS_MODULE, JSON.stringify({
+      options: { interface: h2.address },
+      ad: { type: 'cistern', name, port: 7499, host: 'cistern-update-test.local', txt: before },
+      next: after,
+    })]);
+    try {
+      await sniffer.waitForLog(/^listening$/m, 5_000);
+      await advertiser.waitForLog(/^advertising$/m, 5_000);
+      const seenBefore = await poll('Avahi on h1 to resolve the advertisement', async () => {
+        return (await h1.avahiBrowse('_cistern._tcp')).find((s) => s.name === name);
+      }, { attempts: 20, timeoutMs: 10_000, intervalMs: 300 });
+      expect(seenBefore.txt).toEqual(before);
+
+      const updateSent = Date.now();
+      advertiser.signal('SIGUSR2');
+      await advertiser.waitForLog(/^updated$/m, 5_000);
+      const seenAfter = await poll('Avahi on h1 to show the new TXT', async () => {
+        const service = (await h1.avahiBrowse('_cistern._tcp')).find((s) => s.name === name);
+        return service?.txt['id'] === after.id ? service : undefined;
+      }, { attempts: 20, timeoutMs: 5_000, intervalMs: 100 });
+      console.log(`TXT update seen by Avahi ${Date.now() - updateSent} ms after update() was called`);
+      expect(seenAfter.txt).toEqual(after);
+      // The repeat announcement goes 1 s after the first.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+
+      const records = sniffer.log().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as SniffedRecord);
+      const updates = records.filter((r) => r.type === 'TXT' && r.txt.includes(`id=${after.id}`));
+      // Announced with cache-flush (RFC 6762 §8.4), twice; answers to Avahi's queries may follow without it.
+      expect(updates[0], sniffer.log()).toMatchObject({ flush: true });
+      expect(updates.filter((r) => r.flush).length, sniffer.log()).toBeGreaterThanOrEqual(2);
+      expect(records.filter((r) => r.ttl === 0), 'no goodbye: browsers must not see the service leave').toEqual([]);
+    } finally {
+      await Promise.all([advertiser.kill(), sniffer.kill()]);
+    }
   });
 
   it('leaves no avahi-daemon, dbus-daemon or publisher behind when the lab is torn down', async () => {
