@@ -58,6 +58,7 @@ export const ERROR_CODES = {
   E_CONTROLLER_NOT_FOUND: 'no controller with the expected CA was found on the local network',
   E_PROVISIONING_KEY: 'the provisioning key is malformed',
   E_SERVICE_DRIVER: 'a service could not be started, stopped, restarted or read by its driver',
+  E_SERVICE_KEYS: "the agent's service keys file (--service-keys) is refused: unreadable, open to others, or malformed",
   E_NOTIFY_CONFIG: 'the notification settings in the inventory (monitoring.receivers, routes) are refused',
   E_NOTIFY_SEND: 'a notification receiver did not take a message',
 } as const;

@@ -18,6 +18,7 @@ import { loadSampler } from './load.js';
 import { LeaseBook } from './leases.js';
 import { createAgentSupervisor, defaultServiceDriver, setServicesCommand, type DriverKind } from './supervision/index.js';
 import { mountMonitor } from './mount-health.js';
+import { createKeyStore, loadServiceKeys } from './service-keys/index.js';
 import { startAgentMetrics, type AgentMetricsWiring } from './metrics.js';
 
 export interface AgentOptions extends JoinOptions {
@@ -34,6 +35,8 @@ export interface AgentOptions extends JoinOptions {
   serviceDriver?: DriverKind;
   /** Serve /metrics over HTTPS here (metrics-server.ts); no listener when absent. */
   metricsListen?: { host: string; port: number };
+  /** The admin's service keys file (--service-keys): checked before anything else, refused when open to others or malformed. */
+  serviceKeysFile?: string;
 }
 
 export interface RunningAgent {
@@ -47,6 +50,10 @@ export interface RunningAgent {
 }
 
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
+  // First: a refused keys file stops the agent before it joins or writes anything.
+  const adminKeys = options.serviceKeysFile === undefined ? undefined : await loadServiceKeys(options.serviceKeysFile);
+  if (adminKeys) options.logger.info({ file: adminKeys.file, services: [...adminKeys.keys.keys()] }, 'service keys file read');
+  const keys = createKeyStore({ ...(adminKeys && { admin: adminKeys }), logger: options.logger });
   const facts = () => collectFacts();
   // The first collection is shared by the advertisement and the registration.
   const first = facts();
@@ -85,6 +92,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const supervisor = createAgentSupervisor({
     defaultDriver: serviceDriver, stateDir: options.stateDir, logger: options.logger,
     canRun: (definition) => leases.holds(definition.name),
+    keys,
     onEvent: (event) => connection.sendEvent(event),
     metrics: telemetry.metrics,
   });

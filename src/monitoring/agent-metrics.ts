@@ -2,12 +2,13 @@
  * The agent's metrics (AGENT_METRICS in metric-names.ts), served at https://AGENT:9810/metrics.
  *
  * The service supervisor reports what it sees through `recordProbe`, `recordRestart`,
- * `setLeaseEpoch` and `forgetService`; the agent's daemon wires in the controller connection
+ * `setStatus`, `setLeaseEpoch` and `forgetService`; the agent's daemon wires in the controller connection
  * (`observeHeartbeat`, `setConnectionState`) and its version and hardware profile (`setInfo`).
  * One agent runs per process, so the module-level functions act on one process-wide set
  * (`agentMetrics()`); tests that want their own make one with `createAgentMetrics()`.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { VERDICTS, type Verdict } from '../services/schema.js';
 import { AGENT_METRICS } from './metric-names.js';
 
 /** A probe verdict as the supervisor reports it (the `state` label of cistern_agent_service_state). */
@@ -30,6 +31,8 @@ export interface AgentMetrics {
   observeProbe(service: string, seconds: number): void;
   /** The supervisor restarted `service`. */
   recordRestart(service: string): void;
+  /** The status probe's last verdict for `service`; undefined removes it (no key, or restarted). */
+  setStatus(service: string, verdict: Verdict | undefined): void;
   /** The lease epoch this agent holds for a single-writer service; 0 when it holds none. */
   setLeaseEpoch(service: string, epoch: number): void;
   /** `service` no longer belongs on this box: its series disappear (with `keepCounters`, restarts and probe times stay). */
@@ -57,6 +60,7 @@ export function createAgentMetrics(options: AgentMetricsOptions = {}): AgentMetr
   const state = new Gauge({ name: AGENT_METRICS.serviceState, help: 'The service\'s probe verdict as a state set: 1 for the current state.', labelNames: ['service', 'state'] as const, registers: [registry] });
   const probe = new Histogram({ name: AGENT_METRICS.probeDuration, help: 'Duration of service probes in seconds.', labelNames, buckets: PROBE_BUCKETS, registers: [registry] });
   const restarts = new Counter({ name: AGENT_METRICS.restarts, help: 'Restarts of the service made by the agent.', labelNames, registers: [registry] });
+  const status = new Gauge({ name: AGENT_METRICS.serviceStatus, help: 'The service\'s authenticated status probe verdict as a state set: 1 for the current one.', labelNames: ['service', 'verdict'] as const, registers: [registry] });
   const lease = new Gauge({ name: AGENT_METRICS.leaseEpoch, help: 'The lease epoch the agent holds for a single-writer service (0: none).', labelNames, registers: [registry] });
   let connected: () => boolean = () => false;
   let lastAck: number | undefined;
@@ -104,6 +108,12 @@ export function createAgentMetrics(options: AgentMetricsOptions = {}): AgentMetr
       touch(service);
       restarts.labels(service).inc();
     },
+    setStatus(service, verdict) {
+      for (const v of VERDICTS) {
+        if (verdict === undefined) status.remove(service, v);
+        else status.labels(service, v).set(v === verdict ? 1 : 0);
+      }
+    },
     setLeaseEpoch(service, epoch) {
       touch(service);
       lease.labels(service).set(epoch);
@@ -111,6 +121,7 @@ export function createAgentMetrics(options: AgentMetricsOptions = {}): AgentMetr
     forgetService(service, options = {}) {
       for (const metric of [up, lease]) metric.remove(service);
       for (const s of SERVICE_STATES) state.remove(service, s);
+      for (const v of VERDICTS) status.remove(service, v);
       if (options.keepCounters) return;
       known.delete(service);
       probe.remove(service);

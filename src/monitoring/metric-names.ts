@@ -14,6 +14,8 @@ export const AGENT_METRICS = {
   probeDuration: 'cistern_agent_service_probe_duration_seconds',
   /** Counter of restarts the agent made; labels: service. */
   restarts: 'cistern_agent_service_restarts_total',
+  /** The authenticated status probe's last verdict as a state set: 1 for the current one; labels: service, verdict (healthy|starting|unhealthy|misconfigured). Absent without a key. */
+  serviceStatus: 'cistern_agent_service_status',
   /** The lease epoch the agent holds for a single-writer service (0: none); labels: service. */
   leaseEpoch: 'cistern_agent_service_lease_epoch',
   /** 1 while the agent's connection to the controller is open. */

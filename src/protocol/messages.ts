@@ -24,9 +24,24 @@ export type Load = z.infer<typeof loadSchema>;
  */
 export const SERVICE_STATES = ['healthy', 'unhealthy', 'starting', 'unknown', 'misconfigured', 'failed', 'stopped'] as const;
 
+/** The verdicts of a probe (src/services/schema.ts VERDICTS), repeated so the protocol imports nothing. */
+export const STATUS_VERDICTS = ['healthy', 'starting', 'unhealthy', 'misconfigured'] as const;
+
+/** What the service's authenticated status probe last said (src/supervisor/status.ts); never a key. */
+export const serviceStatusSchema = z.object({
+  verdict: z.enum(STATUS_VERDICTS),
+  detail: z.string().max(500),
+  /** When it answered, ms since the epoch (the agent's clock). */
+  checkedAt: z.number(),
+  version: z.string().max(64).optional(),
+});
+export type ServiceStatus = z.infer<typeof serviceStatusSchema>;
+
 export const serviceProbeSchema = z.object({
   state: z.enum(SERVICE_STATES),
   detail: z.string().max(500).optional(),
+  /** Absent when the agent has no key for the service, or its status probe has not run since the last (re)start. */
+  status: serviceStatusSchema.optional(),
 });
 
 /**
@@ -101,7 +116,7 @@ export const helloSchema = z.object({
 });
 
 /** Something that happened on the box, for the controller's event log (the agent's supervisor: probe changes, restarts, failures). */
-export const AGENT_EVENT_KINDS = ['service-state', 'service-started', 'service-stopped', 'service-restart', 'service-failed', 'service-action-failed'] as const;
+export const AGENT_EVENT_KINDS = ['service-state', 'service-started', 'service-stopped', 'service-restart', 'service-failed', 'service-action-failed', 'service-status'] as const;
 export const agentEventSchema = z.object({
   type: z.literal('event'),
   kind: z.enum(AGENT_EVENT_KINDS),

@@ -28,8 +28,14 @@ const DOWNLOAD_CLIENTS = ['transmission', 'sabnzbd'];
  *   ApiKeyAuthenticationHandler.cs.
  * - `GET /api/v3/system/status` — Sonarr/Sonarr src/Sonarr.Api.V3/System/SystemController.cs;
  *   Prowlarr's is under /api/v1 (src/Prowlarr.Api.V1/System/SystemController.cs, path only).
+ * - The key lives in config.xml in the app folder: `<Config><ApiKey>…</ApiKey>…</Config>`, read as
+ *   the one `ApiKey` element under `Config`, trimmed, and generated and written there on first
+ *   start when missing — Sonarr/Sonarr src/NzbDrone.Core/Configuration/ConfigFileProvider.cs
+ *   (ApiKey, GetValue, CONFIG_ELEMENT_NAME). An `Auth:ApiKey` option (SONARR__AUTH__APIKEY)
+ *   wins over the file (same file, `_authOptions.ApiKey ?? …`): then the agent needs
+ *   --service-keys. Radarr's and Prowlarr's copies of this provider: unverified.
  */
-function arrProbes(app: string, api: 'v1' | 'v3'): Pick<ServiceDefinition, 'probe' | 'status_probe'> {
+function arrProbes(app: string, api: 'v1' | 'v3'): Pick<ServiceDefinition, 'probe' | 'status_probe' | 'key_source'> {
   const starting: AnswerRule = {
     status: 503, body_contains: 'starting up', verdict: 'starting', detail: `${app} is starting up (HTTP 503); wait`,
   };
@@ -47,7 +53,9 @@ function arrProbes(app: string, api: 'v1' | 'v3'): Pick<ServiceDefinition, 'prob
       auth: { kind: 'header', name: 'X-Api-Key' },
       expect: { status: 200, content_type: 'application/json' },
       answers: [starting],
+      version_field: 'version',
     },
+    key_source: { file: 'config.xml', format: 'xml', field: 'ApiKey' },
   };
 }
 
@@ -77,7 +85,8 @@ export const CATALOG: readonly ServiceDefinition[] = [
    *   Jellyfin.Server/Middleware/ServerStartupMessageMiddleware.cs.
    * - Key: `Authorization: MediaBrowser Token="KEY"` (also X-Emby-Token, ?api_key=) —
    *   Jellyfin.Server.Implementations/Security/AuthorizationContext.cs. `GET /System/Info` needs
-   *   it — Jellyfin.Api/Controllers/SystemController.cs.
+   *   it — Jellyfin.Api/Controllers/SystemController.cs. API keys are rows of its database, not
+   *   a file the agent could read: no key_source, the key comes from the agent's --service-keys.
    * - NixOS: unit jellyfin, `--datadir /var/lib/jellyfin`, cache /var/cache/jellyfin, group video
    *   and DeviceAllow char-drm for hardware transcoding — NixOS/nixpkgs nixos/modules/services/misc/jellyfin.nix.
    * - `/metrics` only when EnableMetrics is set — Startup.cs (that it is off by default: unverified).
@@ -101,6 +110,7 @@ export const CATALOG: readonly ServiceDefinition[] = [
       auth: { kind: 'header', name: 'Authorization', format: 'MediaBrowser Token="{key}"' },
       expect: { status: 200, content_type: 'application/json' },
       answers: [{ status: 503, verdict: 'starting', detail: 'Jellyfin is still loading (HTTP 503); wait' }],
+      version_field: 'Version',
     },
     state_dir: '/var/lib/jellyfin',
     single_writer: true,
@@ -180,7 +190,10 @@ export const CATALOG: readonly ServiceDefinition[] = [
    *   `GET /api/system/status` → {"data": {...}}; it asks Sonarr and Radarr for their versions, so
    *   it can be slow — bazarr/api/system/status.py.
    * - NixOS: unit bazarr, dataDir /var/lib/bazarr passed as --config — nixos/modules/services/misc/bazarr.nix.
-   *   Files db/bazarr.db, config/config.yaml: unverified. path_mappings let it reach media under
+   *   db/bazarr.db: unverified.
+   * - The key: `auth.apikey` of CONFIG_DIR/config/config.yaml (Dynaconf, YAML; keys written in
+   *   lower case), generated on first start when missing — bazarr/app/config.py
+   *   (config_yaml_file, Validator('auth.apikey', …), write_config). path_mappings let it reach media under
    *   other paths — bazarr/app/config.py.
    * - That exportarr scrapes of Bazarr are slow (hence 60 s): unverified.
    */
@@ -201,7 +214,9 @@ export const CATALOG: readonly ServiceDefinition[] = [
       auth: { kind: 'header', name: 'X-API-KEY' },
       expect: { status: 200, json_keys: ['data'] },
       timeout_ms: 15_000,
+      version_field: 'data.bazarr_version',
     },
+    key_source: { file: 'config/config.yaml', format: 'yaml', field: 'auth.apikey' },
     state_dir: '/var/lib/bazarr',
     single_writer: true,
     needs: { memory_mb: 384, cpu: 0.5, disk_gb: 1, media: true },
@@ -221,7 +236,9 @@ export const CATALOG: readonly ServiceDefinition[] = [
    *   REQUIRE_SESSION_ID is always defined) — libtransmission/rpc-server.cc. The 409 is the healthy
    *   cheap answer; the status probe repeats its request with the header (docs/rpc-spec.md 2.3.1).
    * - `session-get`: kebab-case method names are deprecated since 4.1 but accepted until 5.0 —
-   *   docs/rpc-spec.md. Transmission has no API key: its credential is the RPC user and password.
+   *   docs/rpc-spec.md. Transmission has no API key: its credential is the RPC user and password,
+   *   and settings.json keeps only a salted hash of the password (rpc-password), so no key_source:
+   *   the user and password come from the agent's --service-keys.
    * - NixOS: unit transmission, settings in /var/lib/transmission/.config/transmission-daemon,
    *   rpc-bind-address 127.0.0.1; settings.json is rewritten from Nix at every start —
    *   nixos/modules/services/torrent/transmission.nix.
@@ -245,6 +262,7 @@ export const CATALOG: readonly ServiceDefinition[] = [
       retry_with_header: 'X-Transmission-Session-Id',
       expect: { status: 200, json: { result: 'success' } },
       answers: TRANSMISSION_REFUSALS,
+      version_field: 'arguments.version',
     },
     state_dir: '/var/lib/transmission/.config/transmission-daemon',
     single_writer: true,
@@ -265,6 +283,8 @@ export const CATALOG: readonly ServiceDefinition[] = [
    *   "error": ...} — sabnzbd/api.py.
    * - NixOS: unit sabnzbd, config /var/lib/sabnzbd/sabnzbd.ini, home /var/lib/sabnzbd —
    *   nixos/modules/services/networking/sabnzbd.nix. Nixarr's port 6336: unverified.
+   * - The key: `api_key` of the `[misc]` section of sabnzbd.ini (ConfigObj), generated when
+   *   missing — sabnzbd/cfg.py `api_key = OptionStr("misc", "api_key", create_api_key())`.
    */
   {
     name: 'sabnzbd',
@@ -286,6 +306,7 @@ export const CATALOG: readonly ServiceDefinition[] = [
         { json: { status: false }, verdict: 'misconfigured', detail: 'SABnzbd refused the status call' },
       ],
     },
+    key_source: { file: 'sabnzbd.ini', format: 'ini', field: 'misc.api_key' },
     state_dir: '/var/lib/sabnzbd',
     single_writer: true,
     needs: { memory_mb: 512, cpu: 1, disk_gb: 2, media: true },

@@ -4,6 +4,6 @@ export { KNOWN_SERVICES, isKnownService } from './known.js';
 export { probeVerdict, type ProbeAnswer, type ProbeVerdict, type VerdictContext } from './probe-verdict.js';
 export { resolveServices, CUSTOM_DEFAULTS, type Placement, type ResolvedService, type ServiceSource } from './resolve.js';
 export {
-  serviceDefinitionSchema, probeSchema, statusProbeSchema, VERDICTS,
-  type ServiceDefinition, type Probe, type StatusProbe, type Verdict,
+  serviceDefinitionSchema, probeSchema, statusProbeSchema, keySourceSchema, VERDICTS,
+  type KeySource, type ServiceDefinition, type Probe, type StatusProbe, type Verdict,
 } from './schema.js';

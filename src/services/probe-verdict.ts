@@ -88,14 +88,11 @@ function httpVerdict(name: string, probe: HttpProbe | StatusProbe, answer: HttpA
     return { verdict: 'healthy', detail: `${name}: ${seen}` };
   }
   const status = answer.status;
-  if (status === 401) {
-    return {
-      verdict: 'misconfigured',
-      detail: credential
-        ? `${name} refused the agent's key or credential [${seen}]; check the one in the fleet's secrets`
-        : `${name} wants a key or credential the agent does not have [${seen}]`,
-    };
+  // With a key sent, 401 and 403 both mean it was refused (Jellyseerr, for one, answers 403).
+  if (credential && (status === 401 || status === 403)) {
+    return { verdict: 'misconfigured', detail: `${name} refused the agent's key or credential [${seen}]; check the key in the agent's --service-keys file or the app's config file` };
   }
+  if (status === 401) return { verdict: 'misconfigured', detail: `${name} wants a key or credential the agent does not have [${seen}]` };
   if (status === 403) return { verdict: 'misconfigured', detail: `${name} refused the probe [${seen}]; report, do not restart` };
   if (status >= 300 && status < 400) {
     const location = header(answer, 'location');

@@ -36,7 +36,7 @@ export const CUSTOM_DEFAULTS = {
 
 const PLACEMENT_KEYS = ['primary', 'replicas', 'on', 'not_on'] as const;
 const DEFINITION_KEYS = [
-  'description', 'port', 'probe', 'status_probe', 'state_dir', 'single_writer', 'needs', 'prefers',
+  'description', 'port', 'probe', 'status_probe', 'key_source', 'state_dir', 'single_writer', 'needs', 'prefers',
   'affinity', 'systemd_unit', 'metrics', 'start_grace_s',
 ] as const;
 

@@ -88,7 +88,24 @@ export const commandProbeSchema = z.looseObject({
 export const probeSchema = z.discriminatedUnion('kind', [httpProbeSchema, tcpProbeSchema, commandProbeSchema]).meta({ id: 'ServiceProbe' });
 
 /** A richer check that needs the service's API key: HTTP, with `auth` required. */
-export const statusProbeSchema = z.looseObject({ ...httpProbeShape, auth: authSchema }).meta({ id: 'ServiceStatusProbe' });
+export const statusProbeSchema = z.looseObject({
+  ...httpProbeShape,
+  auth: authSchema,
+  version_field: z.string().regex(/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/, { error: 'a dotted path of JSON fields, like data.version' }).optional()
+    .describe('Where a healthy JSON answer gives the service\'s version (a dotted path), to report with the status'),
+}).meta({ id: 'ServiceStatusProbe' });
+
+/**
+ * Where the application itself keeps its API key, for the agent to read: a file in its state
+ * directory (or an absolute path) and the field in it. `xml`: the text of the first element of
+ * that name (the *arr apps' config.xml); `ini`: `section.key` (SABnzbd's sabnzbd.ini); `yaml`:
+ * a dotted path (Bazarr's config.yaml; JSON is YAML too).
+ */
+export const keySourceSchema = z.looseObject({
+  file: z.string().min(1).describe('Relative to the service\'s state_dir, or absolute'),
+  format: z.enum(['xml', 'ini', 'yaml']),
+  field: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, { error: 'an element name, section.key or a dotted path' }),
+}).meta({ id: 'ServiceKeySource' });
 
 export const needsSchema = z.looseObject({
   memory_mb: z.int().min(1).describe('Resident memory to reserve, in MiB'),
@@ -130,6 +147,8 @@ const definitionShape = {
   port: port.optional().describe('The port users and the reverse proxy reach it on'),
   probe: probeSchema,
   status_probe: statusProbeSchema.nullable().optional(),
+  key_source: keySourceSchema.nullable().optional()
+    .describe('Where the app keeps its API key, for the status probe (null: only the agent\'s --service-keys file has it)'),
   state_dir: stateDir.describe('Where its state lives on NixOS (null: stateless)'),
   single_writer: z.boolean().describe('Only one running copy may own the state, even across boxes'),
   needs: needsSchema,
@@ -146,6 +165,7 @@ export type ServiceDefinition = z.infer<typeof serviceDefinitionSchema>;
 export type Probe = z.infer<typeof probeSchema>;
 export type HttpProbe = z.infer<typeof httpProbeSchema>;
 export type StatusProbe = z.infer<typeof statusProbeSchema>;
+export type KeySource = z.infer<typeof keySourceSchema>;
 export type AnswerRule = z.infer<typeof answerRuleSchema>;
 export type Expect = z.infer<typeof expectSchema>;
 export type Needs = z.infer<typeof needsSchema>;
@@ -156,6 +176,7 @@ export const serviceFields = {
   port: definitionShape.port,
   probe: probeSchema.optional(),
   status_probe: definitionShape.status_probe,
+  key_source: definitionShape.key_source,
   state_dir: stateDir.optional().describe('Where its state lives (null: stateless)'),
   single_writer: z.boolean().optional().describe('Only one running copy may own the state'),
   needs: needsSchema.partial().optional().describe('Resources to reserve; each field overrides the catalog\'s'),

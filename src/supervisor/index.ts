@@ -7,6 +7,7 @@ export {
   initialState, report, step, wakeAt, REPORTED_STATES,
   type Action, type DriverAction, type ReportedState, type ServiceEvent, type ServiceState, type Step, type SupervisorEvent,
 } from './machine.js';
+export { statusChanged, statusDue, type StatusReport, type StatusTiming } from './status.js';
 export { DEFAULT_POLICY, inWindow, policyFrom, restartDelay, supervisionSchema, type Policy, type Supervision } from './policy.js';
 export {
   desiredServiceSchema, SET_SERVICES, setServicesArgsSchema,

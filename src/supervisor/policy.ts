@@ -24,6 +24,8 @@ export interface Policy {
   /** At most `budgetRestarts` restarts in any `budgetWindowMs`: past that the service is `failed` and handed to failover. */
   budgetRestarts: number;
   budgetWindowMs: number;
+  /** The authenticated status probe runs at most this often, while the service is healthy (status.ts). */
+  statusIntervalMs: number;
 }
 
 export const DEFAULT_POLICY: Readonly<Policy> = Object.freeze({
@@ -37,6 +39,7 @@ export const DEFAULT_POLICY: Readonly<Policy> = Object.freeze({
   backoffMaxMs: 300_000,
   budgetRestarts: 5,
   budgetWindowMs: 30 * 60_000,
+  statusIntervalMs: 60_000,
 });
 
 const ms = (max: number) => z.int().min(0).max(max);
@@ -55,6 +58,7 @@ export const supervisionSchema = z.object({
     restarts: z.int().min(0).max(1_000).describe('0: never restart; the first failure is final'),
     window_ms: ms(7 * 86_400_000).min(1),
   }).optional(),
+  status_interval_ms: ms(86_400_000).min(100).optional(),
 }).strict();
 export type Supervision = z.infer<typeof supervisionSchema>;
 
@@ -72,6 +76,7 @@ export function policyFrom(supervision: Supervision = {}, probeTimeoutMs?: numbe
     backoffMaxMs: s.backoff_max_ms ?? p.backoffMaxMs,
     budgetRestarts: s.restart_budget?.restarts ?? p.budgetRestarts,
     budgetWindowMs: s.restart_budget?.window_ms ?? p.budgetWindowMs,
+    statusIntervalMs: s.status_interval_ms ?? p.statusIntervalMs,
   };
 }
 

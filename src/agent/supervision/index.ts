@@ -13,12 +13,14 @@ import type { SupervisorMetricsSink } from './metrics.js';
 import { ProcessDriver } from './process-driver.js';
 import { Supervisor, type DesiredService, type SupervisorRecord } from './supervisor.js';
 import { systemdDriver } from './systemd-driver.js';
+import type { KeyStore } from '../service-keys/index.js';
 
 export { DRIVER_KINDS, type DriverKind, type DriverStatus, type ServiceDriver } from './driver.js';
 export { SupervisorMetrics, PROBE_BUCKETS, type ServiceMetrics, type SupervisorMetricsSink } from './metrics.js';
 export { ProcessDriver, type ProcessSpec } from './process-driver.js';
 export { runProbe, type ProbeCredential, type ProbeRunner, type ProbeTarget } from './probe-runner.js';
 export { Supervisor, type DesiredService, type SupervisorOptions, type SupervisorRecord } from './supervisor.js';
+export { redact, runStatusProbe } from './status-probe.js';
 export { parseSystemctlShow, systemdDriver, unitStatus } from './systemd-driver.js';
 
 /** systemd when this box runs it (the check `sd_booted` makes), else the process driver. */
@@ -34,6 +36,8 @@ export interface AgentSupervisorOptions {
   onEvent: (record: SupervisorRecord) => void;
   metrics?: SupervisorMetricsSink;
   canRun?: (definition: ServiceDefinition) => boolean;
+  /** Where probes get a service's key (src/agent/service-keys/). */
+  keys?: KeyStore;
 }
 
 export function createAgentSupervisor(options: AgentSupervisorOptions): Supervisor {
@@ -46,6 +50,7 @@ export function createAgentSupervisor(options: AgentSupervisorOptions): Supervis
   return new Supervisor({
     defaultDriver: options.defaultDriver, makeDriver, logger: options.logger, onEvent: options.onEvent,
     ...(options.metrics && { metrics: options.metrics }), ...(options.canRun && { canRun: options.canRun }),
+    ...(options.keys && { credentialFor: options.keys.credentialFor, forgetCredential: options.keys.forget }),
   });
 }
 

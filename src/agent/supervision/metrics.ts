@@ -9,7 +9,9 @@
  * - serviceState `cistern_agent_service_state` {service, state}: 1 for the current state
  * - probeDuration `cistern_agent_service_probe_duration_seconds` {service}: histogram
  * - restarts `cistern_agent_service_restarts_total` {service}: counter
+ * - status `cistern_agent_service_status` {service, verdict}: 1 for the status probe's last verdict
  */
+import type { Verdict } from '../../services/schema.js';
 import type { ReportedState } from '../../supervisor/index.js';
 
 export interface SupervisorMetricsSink {
@@ -18,6 +20,8 @@ export interface SupervisorMetricsSink {
   /** A probe of `service` took `seconds`. */
   observeProbe(service: string, seconds: number): void;
   recordRestart(service: string): void;
+  /** The status probe's last verdict; undefined when there is none (no key, or the service restarted). */
+  setStatus(service: string, verdict: Verdict | undefined): void;
   /** The service is no longer supervised here: its state goes; with `keepCounters`, restarts and probe times stay. */
   forgetService(service: string, options?: { keepCounters?: boolean }): void;
 }
@@ -31,10 +35,12 @@ export interface ServiceMetrics {
   state: ReportedState | undefined;
   up: 0 | 1;
   restartsTotal: number;
+  /** The status probe's last verdict, when there is one. */
+  status: Verdict | undefined;
   probes: { count: number; sumSeconds: number; buckets: Array<{ le: number; count: number }> };
 }
 
-interface Entry { state: ReportedState | undefined; restarts: number; count: number; sum: number; buckets: number[] }
+interface Entry { state: ReportedState | undefined; status: Verdict | undefined; restarts: number; count: number; sum: number; buckets: number[] }
 
 export class SupervisorMetrics implements SupervisorMetricsSink {
   private readonly services = new Map<string, Entry>();
@@ -42,7 +48,7 @@ export class SupervisorMetrics implements SupervisorMetricsSink {
   private entry(service: string): Entry {
     let e = this.services.get(service);
     if (!e) {
-      e = { state: undefined, restarts: 0, count: 0, sum: 0, buckets: PROBE_BUCKETS.map(() => 0) };
+      e = { state: undefined, status: undefined, restarts: 0, count: 0, sum: 0, buckets: PROBE_BUCKETS.map(() => 0) };
       this.services.set(service, e);
     }
     return e;
@@ -63,9 +69,14 @@ export class SupervisorMetrics implements SupervisorMetricsSink {
     this.entry(service).restarts += 1;
   }
 
+  setStatus(service: string, verdict: Verdict | undefined): void {
+    this.entry(service).status = verdict;
+  }
+
   forgetService(service: string, options: { keepCounters?: boolean } = {}): void {
     const e = this.services.get(service);
     if (!e) return;
+    e.status = undefined;
     if (options.keepCounters) e.state = undefined;
     else this.services.delete(service);
   }
@@ -77,6 +88,7 @@ export class SupervisorMetrics implements SupervisorMetricsSink {
       state: e.state,
       up: e.state === 'healthy' ? 1 : 0,
       restartsTotal: e.restarts,
+      status: e.status,
       probes: { count: e.count, sumSeconds: e.sum, buckets: PROBE_BUCKETS.map((le, i) => ({ le, count: e.buckets[i] ?? 0 })) },
     }));
   }

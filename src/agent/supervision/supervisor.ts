@@ -7,19 +7,26 @@
  * Leases: a single-writer service runs only while `canRun(definition)` says so. It is asked
  * before every step of the service; whoever grants or revokes a lease calls `refreshLeases()` so
  * a service waiting for one starts at once (and one that lost it stops at once).
+ *
+ * Status probes: when the agent has a credential for a service with a `status_probe`, it runs
+ * that probe after a cheap probe has found the service healthy, at most every
+ * `statusIntervalMs` (src/supervisor/status.ts). Its result is reported — in heartbeats, as a
+ * `service-status` event when the verdict changes, as a metric — and never restarts anything.
+ * A (re)start or stop clears it, and makes the key be read afresh (`forgetCredential`).
  */
 import { CisternError } from '../../errors.js';
 import { probeVerdict, type ProbeVerdict } from '../../services/probe-verdict.js';
 import type { ServiceDefinition } from '../../services/schema.js';
 import {
-  initialState, policyFrom, report, step, wakeAt,
-  type Action, type ReportedState, type ServiceEvent, type ServiceState, type SetServicesResult, type Supervision, type SupervisorEvent,
+  initialState, policyFrom, report, statusChanged, statusDue, step, wakeAt,
+  type Action, type ReportedState, type ServiceEvent, type ServiceState, type SetServicesResult, type StatusReport, type Supervision, type SupervisorEvent,
 } from '../../supervisor/index.js';
 import type { Logger } from '../../util/logger.js';
 import type { DriverKind, ServiceDriver } from './driver.js';
 import type { SupervisorMetricsSink } from './metrics.js';
 import { runProbe, type ProbeCredential, type ProbeRunner } from './probe-runner.js';
 import type { ProcessSpec } from './process-driver.js';
+import { runStatusProbe } from './status-probe.js';
 
 export interface DesiredService {
   definition: ServiceDefinition;
@@ -34,7 +41,7 @@ export interface DesiredService {
 
 /** One thing that happened to a service, for the controller's event log. */
 export interface SupervisorRecord {
-  kind: ServiceEvent['kind'];
+  kind: ServiceEvent['kind'] | 'service-status';
   service: string;
   /** Wall-clock time, ms since the epoch. */
   at: number;
@@ -50,8 +57,10 @@ export interface SupervisorOptions {
   onEvent?: (record: SupervisorRecord) => void;
   metrics?: SupervisorMetricsSink;
   logger?: Logger;
-  /** Credentials for probes that take them (none yet: the fleet's secrets will bring them). */
-  credentialFor?: (definition: ServiceDefinition) => ProbeCredential | undefined;
+  /** The credential for probes that take one (the agent's key store, src/agent/service-keys/). */
+  credentialFor?: (definition: ServiceDefinition) => ProbeCredential | undefined | Promise<ProbeCredential | undefined>;
+  /** The service was (re)started: a key read before may have changed. */
+  forgetCredential?: (service: string) => void;
   /** Test seams. */
   probe?: ProbeRunner;
   /** Monotonic milliseconds; the state machine's `now`. */
@@ -67,6 +76,13 @@ interface Entry {
   timer: NodeJS.Timeout | undefined;
   /** No longer listed: removed once stopped. */
   leaving: boolean;
+  /** What the status probe last said, since the service last (re)started. */
+  status: StatusReport | undefined;
+  /** When the status probe was last tried (monotonic), null since the last (re)start. */
+  statusAt: number | null;
+  statusRunning: boolean;
+  /** Grows at every start, restart and stop: a status answer from an older run is dropped. */
+  run: number;
 }
 
 const monotonic = () => performance.timeOrigin + performance.now();
@@ -106,7 +122,10 @@ export class Supervisor {
       const policy = policyFrom(service.supervision, service.definition.probe.timeout_ms);
       let entry = this.entries.get(name);
       if (!entry) {
-        entry = { name, spec: service, driver: this.options.makeDriver(kind, service), state: { ...initialState(policy), allowed: this.allowed(service.definition) }, timer: undefined, leaving: false };
+        entry = {
+          name, spec: service, driver: this.options.makeDriver(kind, service), state: { ...initialState(policy), allowed: this.allowed(service.definition) },
+          timer: undefined, leaving: false, status: undefined, statusAt: null, statusRunning: false, run: 0,
+        };
         this.entries.set(name, entry);
       } else {
         if (entry.driver.kind !== kind) entry.driver = this.options.makeDriver(kind, service);
@@ -131,12 +150,12 @@ export class Supervisor {
     };
   }
 
-  /** What heartbeats carry: each supervised service's state and a line for people. */
-  probeServices(): Record<string, { state: ReportedState; detail: string }> {
-    const out: Record<string, { state: ReportedState; detail: string }> = {};
+  /** What heartbeats carry: each supervised service's state, a line for people, and its status probe's last result. */
+  probeServices(): Record<string, { state: ReportedState; detail: string; status?: StatusReport }> {
+    const out: Record<string, { state: ReportedState; detail: string; status?: StatusReport }> = {};
     for (const entry of this.entries.values()) {
       const now = report(entry.state);
-      out[entry.name] = { state: now.state, detail: now.detail.slice(0, 500) };
+      out[entry.name] = { state: now.state, detail: now.detail.slice(0, 500), ...(entry.status && { status: entry.status }) };
     }
     return out;
   }
@@ -183,6 +202,7 @@ export class Supervisor {
     if (entry.leaving && entry.state.up === false && entry.state.busy === null) {
       clearTimeout(entry.timer);
       this.entries.delete(entry.name);
+      this.options.metrics?.setStatus(entry.name, undefined);
       this.options.metrics?.forgetService(entry.name, { keepCounters: true });
       return;
     }
@@ -212,11 +232,33 @@ export class Supervisor {
         return;
       default: {
         const kind = action.type;
+        this.newRun(entry, kind !== 'stop');
         entry.driver[kind]().then(
           () => this.dispatch(entry, { type: 'done', action: kind, ok: true }),
           (error: unknown) => this.dispatch(entry, { type: 'done', action: kind, ok: false, error: error instanceof Error ? error.message : String(error) }),
         );
       }
+    }
+  }
+
+  /** A start, restart or stop: the status of the run before is gone; a started service's key is read afresh. */
+  private newRun(entry: Entry, starting: boolean): void {
+    entry.run += 1;
+    entry.statusAt = null;
+    if (entry.status) {
+      entry.status = undefined;
+      this.options.metrics?.setStatus(entry.name, undefined);
+    }
+    if (starting) this.options.forgetCredential?.(entry.name);
+  }
+
+  /** The credential for `probe`, when it takes one and the agent has one; a failing look-up is no credential. */
+  private async credential(definition: ServiceDefinition, takesOne: boolean): Promise<ProbeCredential | undefined> {
+    if (!takesOne || !this.options.credentialFor) return undefined;
+    try {
+      return await this.options.credentialFor(definition);
+    } catch {
+      return undefined;
     }
   }
 
@@ -229,7 +271,7 @@ export class Supervisor {
       if (!status.running) {
         verdict = { verdict: 'unhealthy', detail: `${definition.name}: not running (${status.detail})` };
       } else {
-        const credential = this.options.credentialFor?.(definition);
+        const credential = await this.credential(definition, definition.probe.kind === 'http' && definition.probe.auth !== undefined);
         const answer = await this.probeRunner(definition.probe, { port: definition.port, timeoutMs: entry.state.policy.timeoutMs, ...(credential && { credential }) });
         verdict = probeVerdict(definition, answer, { ...(status.uptimeSeconds !== undefined && { uptimeSeconds: status.uptimeSeconds }), credential: credential !== undefined });
       }
@@ -238,6 +280,44 @@ export class Supervisor {
     }
     this.options.metrics?.observeProbe(entry.name, (performance.now() - started) / 1000);
     this.dispatch(entry, { type: 'probed', seq, verdict: verdict.verdict, detail: verdict.detail });
+    void this.statusProbe(entry);
+  }
+
+  /** Runs the status probe when it is due (status.ts) and the agent has a credential; reports what it says. */
+  private async statusProbe(entry: Entry): Promise<void> {
+    const definition = entry.spec.definition;
+    const probe = definition.status_probe;
+    if (!probe || this.closed || this.entries.get(entry.name) !== entry) return;
+    const now = this.clock();
+    if (!statusDue({ state: report(entry.state).state, lastAt: entry.statusAt, intervalMs: entry.state.policy.statusIntervalMs, running: entry.statusRunning, now })) return;
+    entry.statusRunning = true;
+    entry.statusAt = now;
+    const run = entry.run;
+    try {
+      const credential = await this.credential(definition, true);
+      if (!credential) return;
+      const result = await runStatusProbe({
+        definition: { ...definition, status_probe: probe }, credential, runner: this.probeRunner, timeoutMs: entry.state.policy.timeoutMs, now: this.wallClock,
+      });
+      if (this.closed || this.entries.get(entry.name) !== entry || entry.run !== run) return;
+      const before = entry.status;
+      entry.status = result;
+      this.options.metrics?.setStatus(entry.name, result.verdict);
+      if (statusChanged(before, result)) this.recordStatus(entry, before, result);
+    } finally {
+      entry.statusRunning = false;
+    }
+  }
+
+  private recordStatus(entry: Entry, before: StatusReport | undefined, after: StatusReport): void {
+    const data = { from: before?.verdict ?? 'unknown', to: after.verdict, detail: after.detail, ...(after.version !== undefined && { version: after.version }) };
+    const level = after.verdict === 'healthy' ? 'info' : 'warn';
+    this.options.logger?.[level]({ service: entry.name, ...data }, 'service-status');
+    try {
+      this.options.onEvent?.({ kind: 'service-status', service: entry.name, at: this.wallClock(), data });
+    } catch (error) {
+      this.options.logger?.warn({ service: entry.name, err: (error as Error).message }, 'could not pass on a supervision event');
+    }
   }
 
   private record(entry: Entry, event: ServiceEvent): void {

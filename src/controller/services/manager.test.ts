@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { intelN100, nasTwoDisks, ryzenNvidia } from '../../agent/fixtures/pcs.js';
 import { analyze } from '../../inventory/analyze.js';
+import { heartbeatSchema } from '../../protocol/messages.js';
 import { testController, type TestController } from '../../testing/controller.js';
 
 const INVENTORY = `
@@ -92,5 +93,18 @@ describe('the service manager', () => {
     expect(alerts).toEqual([expect.objectContaining({ name: 'ServerDown', server: second })]);
 
     expect((await api('POST', '/v1/services/sonarr/failover', { to: first })).json().error.message).toContain('already runs on');
+  });
+
+  it('shows what each agent\'s status probe last said, from heartbeats, as the wire protocol carries it', async () => {
+    const { c, api } = await fleet();
+    await api('POST', '/v1/services/apply');
+    const primary = c.services.state().services.sonarr?.primary as string;
+    const agentId = c.core.servers().find((s) => s.name === primary)?.agentId as string;
+    const status = { verdict: 'misconfigured', detail: 'sonarr refused the agent\'s key or credential [HTTP 401]', checkedAt: 1_700_000_000_000 };
+    const beat = heartbeatSchema.parse({ type: 'heartbeat', seq: 99, sentAt: 0, services: { sonarr: { state: 'healthy', detail: 'ok', status } } });
+    c.core.heartbeat(agentId, beat);
+    const sonarr = (await api('GET', '/v1/services')).json().services.find((s: { name: string }) => s.name === 'sonarr');
+    expect(sonarr).toMatchObject({ health: { [primary]: 'healthy' }, status: { [primary]: status } });
+    expect(Object.keys(sonarr.status)).toEqual([primary]);
   });
 });

@@ -14,6 +14,7 @@ import { resolveServices, type ResolvedService } from '../../services/resolve.js
 import type { Logger } from '../../util/logger.js';
 import type { ControllerMetrics } from '../../monitoring/controller-metrics.js';
 import type { ControllerCore } from '../core.js';
+import type { ServiceStatus } from '../../protocol/messages.js';
 import { failoverDecisions, promote, type FailoverCause, type Promotion } from './failover.js';
 import { buildSnapshot, placedServiceNames, type LiveServer } from './snapshot.js';
 import { applyPlacements, EMPTY_STATE, servicesStateSchema, type ServicesState } from './state.js';
@@ -41,6 +42,8 @@ export interface ServiceView {
   singleWriter: boolean;
   /** The latest probe state each server reports for it. */
   health: Record<string, string>;
+  /** What its authenticated status probe last said, on each server that ran one (absent from older controllers). */
+  status?: Record<string, ServiceStatus>;
   reasons: PlanResult['placements'][number]['reasons'];
   unplaceable: string | null;
 }
@@ -111,9 +114,13 @@ export class ServiceManager {
       const record = state.services[name];
       const servers = [record?.primary, ...(record?.replicas ?? [])].filter((s): s is string => typeof s === 'string');
       const health = Object.fromEntries(servers.map((s) => [s, probes.get(s)?.[name]?.state ?? 'unknown']));
+      const status = Object.fromEntries(servers.flatMap((s) => {
+        const reported = probes.get(s)?.[name]?.status;
+        return reported ? [[s, reported] as const] : [];
+      }));
       return {
         name, primary: record?.primary ?? null, replicas: record?.replicas ?? [], epoch: record?.epoch ?? 0,
-        singleWriter: defs.get(name)?.single_writer ?? false, health,
+        singleWriter: defs.get(name)?.single_writer ?? false, health, status,
         reasons: result.placements.find((p) => p.service === name)?.reasons ?? [],
         unplaceable: result.unplaceable.find((u) => u.service === name && u.role === 'primary')?.reason ?? null,
       };

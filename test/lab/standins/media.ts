@@ -48,6 +48,8 @@ export interface StandinConfig {
   /** The lab host's name: Jellyfin's ServerName, the *arr instance's name. */
   serverName: string;
   address: string;
+  /** Where to listen; default 0.0.0.0 (the lab's hosts). Loopback tests give 127.0.0.1, and port 0 for any free port. */
+  listen?: string;
 }
 
 interface Answer { status: number; headers: Record<string, string>; body: string }
@@ -226,7 +228,11 @@ function serve(config: StandinConfig): void {
   // A hung request must stay hung for as long as the client waits, whatever Node's defaults.
   server.requestTimeout = 0;
   server.headersTimeout = 0;
-  server.listen(config.port, '0.0.0.0', () => console.log(`${config.app} listening on 0.0.0.0:${config.port}`));
+  const listen = config.listen ?? '0.0.0.0';
+  server.listen(config.port, listen, () => {
+    const bound = server.address();
+    console.log(`${config.app} listening on ${listen}:${typeof bound === 'object' && bound ? bound.port : config.port}`);
+  });
   server.on('error', (error) => {
     console.error(`${config.app}: ${error.message}`);
     process.exit(1);

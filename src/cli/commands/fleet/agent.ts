@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { usageError } from '../../../errors.js';
 import { defineCommand } from '../../command.js';
@@ -27,6 +27,11 @@ export const agentCommand = defineCommand({
     'works behind NAT.',
     `It serves its metrics at https://THIS-BOX:${AGENT_PORT}/metrics (--metrics-listen, --no-metrics) to Prometheus, with a`,
     'certificate and the scrape token\'s hash from the controller (`cistern monitoring --help`).',
+    'Status probes: for a service with an authenticated status probe, the agent uses the key in --service-keys',
+    'FILE (YAML or JSON, `sonarr: { key: … }` or `transmission: { user: …, password: … }`, mode 0600: a file',
+    'others may read is refused), else the key the app keeps in its own config file (Sonarr, Radarr and',
+    'Prowlarr config.xml, Bazarr config/config.yaml, SABnzbd sabnzbd.ini). Jellyfin and Transmission keep',
+    'none the agent can read: give theirs in the file. Keys are never logged or sent to the controller.',
   ].join('\n'),
   json: false,
   options: [
@@ -42,13 +47,14 @@ export const agentCommand = defineCommand({
     { flags: '--service-driver <driver>', description: 'how supervised services are started and stopped: systemd or process (default: systemd when the box runs it)' },
     { flags: '--metrics-listen <host:port>', description: 'where /metrics is served over HTTPS, for Prometheus', default: `0.0.0.0:${AGENT_PORT}` },
     { flags: '--no-metrics', description: 'serve no /metrics' },
+    { flags: '--service-keys <file>', description: 'API keys (or user and password) of the services, for their status probes; mode 0600' },
   ],
   input: z.object({
     controller: z.url().optional(), token: z.string().optional(), caHash: z.string().optional(), provisioningKey: z.string().optional(),
     discoverable: z.boolean().default(false), name: z.string().optional(), stateDir: z.string().optional(),
     mdns: z.boolean().default(true), mdnsInterface: z.ipv4().optional(),
     serviceDriver: z.enum(['systemd', 'process'], { error: '--service-driver is systemd or process' }).optional(),
-    metricsListen: z.string(), metrics: z.boolean().default(true),
+    metricsListen: z.string(), metrics: z.boolean().default(true), serviceKeys: z.string().optional(),
   }),
   async handler(input, ctx) {
     if (input.provisioningKey && (input.token || input.caHash)) throw usageError('--provisioning-key replaces --token and --ca-hash: give one or the other');
@@ -70,6 +76,7 @@ export const agentCommand = defineCommand({
         ...(metricsListen && { metricsListen }),
         status: (line) => ctx.stdout.write(`${line}\n`), signal: stopping.signal,
         ...(input.serviceDriver && { serviceDriver: input.serviceDriver }),
+        ...(input.serviceKeys && { serviceKeysFile: resolve(input.serviceKeys) }),
       });
     } catch (error) {
       if (stopping.signal.aborted) return { data: { stopped: await signal }, text: 'agent stopped' };

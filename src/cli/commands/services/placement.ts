@@ -18,21 +18,41 @@ function renderPlan(result: PlanResult, pushed?: PushResult[]): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** `eden:healthy(4.0.15)`: each server's status verdict, with the version the app reported. */
+function statusCell(s: ServiceView): string {
+  return Object.entries(s.status ?? {}).map(([server, st]) => `${server}:${st.verdict}${st.version ? `(${st.version})` : ''}`).join(' ') || '-';
+}
+
+/** A line for each status that is not healthy: the table has no room for the detail. */
+function statusNotes(services: readonly ServiceView[]): string {
+  const notes = services.flatMap((s) => Object.entries(s.status ?? {})
+    .filter(([, st]) => st.verdict !== 'healthy')
+    .map(([server, st]) => `${s.name} on ${server}: status ${st.verdict}: ${st.detail}\n`));
+  return notes.join('');
+}
+
+/** The `services show` table, then a line for each status probe that is not healthy. */
+export function renderServices(services: readonly ServiceView[]): string {
+  if (services.length === 0) return 'no placed services: declare them under services: in inventory.yaml\n';
+  return `${table(
+    ['SERVICE', 'PRIMARY', 'REPLICAS', 'EPOCH', 'HEALTH', 'STATUS', 'WHY'],
+    services.map((s) => [
+      s.name, s.primary ?? '-', s.replicas.join(',') || '-', s.singleWriter ? String(s.epoch) : '-',
+      Object.entries(s.health).map(([server, state]) => `${server}:${state}`).join(' ') || '-',
+      statusCell(s),
+      s.unplaceable ?? s.reasons.find((r) => r.role === 'primary')?.reason ?? '-',
+    ]),
+  )}${statusNotes(services)}`;
+}
+
 export const servicesShowCommand = defineCommand({
   path: ['services', 'show'],
-  summary: 'where each service runs: primary, replicas, health on each, and why it was placed there',
+  summary: 'where each service runs: primary, replicas, health and status on each, and why it was placed there',
+  help: 'HEALTH is the cheap probe\'s state on each server; STATUS what the authenticated status probe last said, where the agent has the service\'s key (`cistern agent --help`), with the version the app reports.',
   input: z.object({}),
   async handler(_input, ctx) {
     const { services } = await (await api(ctx)).get<{ services: ServiceView[] }>('/v1/services');
-    const text = services.length === 0 ? 'no placed services: declare them under services: in inventory.yaml\n' : `${table(
-      ['SERVICE', 'PRIMARY', 'REPLICAS', 'EPOCH', 'HEALTH', 'WHY'],
-      services.map((s) => [
-        s.name, s.primary ?? '-', s.replicas.join(',') || '-', s.singleWriter ? String(s.epoch) : '-',
-        Object.entries(s.health).map(([server, state]) => `${server}:${state}`).join(' ') || '-',
-        s.unplaceable ?? s.reasons.find((r) => r.role === 'primary')?.reason ?? '-',
-      ]),
-    )}`;
-    return { data: services, text };
+    return { data: services, text: renderServices(services) };
   },
 });
 
