@@ -4,8 +4,9 @@
  * Jellyfin stand-in with its /metrics on h2 and h3. Prometheus finds every target through the
  * controller's HTTP service discovery and scrapes them all (agents over HTTPS with the scrape
  * token); then Jellyfin stops on h3, and its ServiceDown alert goes pending and then firing; then
- * h3's agent dies, and ServerDown does the same and reaches the webhook through Alertmanager (the
- * controller's own notifier, which reads the same receivers, posts there too).
+ * h3's agent dies, and ServerDown does the same and reaches the webhook through Alertmanager. With
+ * `notifications_from: alertmanager`, the controller's own notifier (which reads the same
+ * receivers) says nothing of it.
  *
  * Fast timing comes from the inventory (1 s scrape and evaluation, ServerDown after 4 s without a
  * heartbeat) and from `cistern monitoring generate --alert-for 3s`, which replaces every rule's
@@ -88,6 +89,8 @@ describe('monitoring: a real Prometheus on the generated configuration', () => {
         'monitoring:',
         '  scrape_interval: 1s',
         '  evaluation_interval: 1s',
+        // Alertmanager speaks for the alerts the controller also knows: this test follows its notice.
+        '  notifications_from: alertmanager',
         '  alerts: {server_down_after: 4s}',
         '  receivers:',
         `    sink: {type: webhook, url: "http://127.0.0.1:${SINK_PORT}/alerts"}`,
@@ -150,11 +153,15 @@ describe('monitoring: a real Prometheus on the generated configuration', () => {
       // h3's agent dies: no heartbeat for 4 s, ServerDown goes pending, then fires, and reaches the webhook.
       await lab.kill(h3, 'agent');
       expect(await watchAlert(h1, lab, 'ServerDown', { server: 'h3' })).toEqual(['pending', 'firing']);
-      // The controller's own notifier posts to the same receiver; Alertmanager's posts name it (port 9093).
-      const notification = await waitUntil('Alertmanager\'s ServerDown notification', async () => sink.log().split('\n')
-        .flatMap((line) => (line.startsWith('notification ') ? [JSON.parse(line.slice('notification '.length)) as { externalURL: string; commonLabels: Record<string, string> }] : []))
+      // The controller's own notifier would post to the same receiver; Alertmanager's posts name it (port 9093).
+      const notifications = () => sink.log().split('\n')
+        .flatMap((line) => (line.startsWith('notification ') ? [JSON.parse(line.slice('notification '.length)) as { externalURL: string; commonLabels: Record<string, string> }] : []));
+      const notification = await waitUntil('Alertmanager\'s ServerDown notification', async () => notifications()
         .find((n) => n.externalURL.includes(':9093') && n.commonLabels.alertname === 'ServerDown'), { timeoutMs: 15_000, describe: () => `${sink.describe()}\n${alertmanager.describe()}` });
       expect(notification).toMatchObject({ status: 'firing', receiver: 'sink', commonLabels: { alertname: 'ServerDown', server: 'h3', severity: 'critical' } });
+      // notifications_from: alertmanager — the controller, which saw h3 go unreachable first (at its
+      // 3 s TTL), kept quiet about it: one notice of the problem, not two.
+      expect(notifications().filter((n) => n.commonLabels.alertname === 'ServerDown' && !n.externalURL.includes(':9093')), sink.log()).toEqual([]);
       // h2 stayed quiet.
       const { alerts } = await api<{ alerts: Alert[] }>(h1, '/api/v1/alerts');
       expect(alerts.filter((a) => a.labels.server === 'h2')).toEqual([]);
