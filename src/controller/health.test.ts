@@ -57,10 +57,14 @@ describe('health sequences', () => {
     ['down recovers too',
       [['hb', 0], ['tick', 400_000], ['hb', 401_000]], ['healthy', 'down', 'healthy'],
       [['unknown>healthy@0'], ['healthy>suspect@12500', 'suspect>unreachable@15000', 'unreachable>down@300000'], ['down>healthy@401000']]],
-    ['unknown is never suspect: unreachable after ttl, down after downAfterMs',
-      [['tick', 13_000], ['tick', 14_999], ['tick', 15_000], ['tick', 300_000]],
+    ['unknown is never suspect: unreachable after ttl plus the reconnect grace, down after downAfterMs',
+      [['tick', 13_000], ['tick', 44_999], ['tick', 45_000], ['tick', 300_000]],
       ['unknown', 'unknown', 'unreachable', 'down'],
-      [[], [], ['unknown>unreachable@15000'], ['unreachable>down@300000']]],
+      [[], [], ['unknown>unreachable@45000'], ['unreachable>down@300000']]],
+    ['an agent that reconnects within the grace goes from unknown straight to healthy',
+      [['tick', 16_000], ['tick', 44_000], ['hb', 44_500], ['tick', 56_999], ['tick', 57_000]],
+      ['unknown', 'unknown', 'healthy', 'healthy', 'suspect'],
+      [[], [], ['unknown>healthy@44500'], [], ['healthy>suspect@57000']]],
   ])('%s', (_name, ops, states, transitions) => {
     const trace = run(ops);
     expect(trace.map((t) => t.step.health.state)).toEqual(states);
@@ -76,7 +80,9 @@ describe('health sequences', () => {
       'no heartbeat for 300.0 s (down after 300 s)',
       'heartbeat received',
     ]);
-    expect(allTransitions(run([['tick', 16_000]]))[0]?.reason).toBe('no heartbeat for 15.0 s since tracking started (ttl 15 s)');
+    expect(allTransitions(run([['tick', 46_000]]))[0]?.reason).toBe('no heartbeat for 45.0 s since tracking started (ttl 15 s + 30 s to reconnect)');
+    const noGrace = healthConfig({ reconnectGraceMs: 0 });
+    expect(allTransitions(run([['tick', 16_000]], noGrace))[0]?.reason).toBe('no heartbeat for 15.0 s since tracking started (ttl 15 s)');
   });
 
   it('keeps since and lastHeartbeatAt', () => {
@@ -103,10 +109,11 @@ describe('controller restart', () => {
     expect(restored).toEqual({
       state: 'unknown', lastHeartbeatAt: now - 10_000, trackedSince: now, since: now, recentTransitions: [], recoveryStreak: 0, flapping: false,
     });
-    // Trusting lastSeenAt would make it unreachable 5 s after the restart.
-    expect(onTick(restored, now + 14_999, config).health.state).toBe('unknown');
-    expect(nextDeadline(restored, config)).toBe(now + 15_000);
-    expect(onTick(restored, now + 15_000, config).transitions.map(brief)).toEqual([`unknown>unreachable@${now + 15_000}`]);
+    // Trusting lastSeenAt would make it unreachable 5 s after the restart. Its agent may still be
+    // waiting out a reconnect backoff of up to 30 s: ttl plus that grace.
+    expect(onTick(restored, now + 44_999, config).health.state).toBe('unknown');
+    expect(nextDeadline(restored, config)).toBe(now + 45_000);
+    expect(onTick(restored, now + 45_000, config).transitions.map(brief)).toEqual([`unknown>unreachable@${now + 45_000}`]);
   });
 
   it('does not declare a server down because it was last seen long ago', () => {
@@ -122,7 +129,8 @@ describe('controller restart', () => {
   });
 
   it('clamps a lastSeenAt from the future and accepts none', () => {
-    expect(startTracking(now, now + 60_000).lastHeartbeatAt).toBe(now);
+    expect(startTracking(now, now + 60_000).lastHeartbeatAt).toBe(now - 1);
+    expect(startTracking(now, now).lastHeartbeatAt).toBe(now - 1);
     expect(startTracking(now).lastHeartbeatAt).toBeNull();
     expect(startTracking(now, null).lastHeartbeatAt).toBeNull();
   });
@@ -167,10 +175,10 @@ describe('flap damping', () => {
   });
 
   it('does not count leaving unknown as a flap', () => {
-    const trace = run([['tick', 20_000], ['hb', 21_000], ['hb', 34_000], ['hb', 47_000]]);
+    const trace = run([['tick', 50_000], ['hb', 51_000], ['hb', 64_000], ['hb', 77_000]]);
     // unknown>unreachable is not counted, so 4 transitions are on record when the last heartbeat arrives.
     expect(last(trace).health.state).toBe('healthy');
-    expect(last(trace).health.recentTransitions).toEqual([21_000, 33_500, 34_000, 46_500, 47_000]);
+    expect(last(trace).health.recentTransitions).toEqual([51_000, 63_500, 64_000, 76_500, 77_000]);
   });
 
   it('lets a held server go once its transitions age out of the window', () => {
@@ -210,10 +218,18 @@ describe('flap damping', () => {
 describe('healthConfig', () => {
   it('returns frozen defaults', () => {
     const cfg = healthConfig();
-    expect(cfg).toEqual({ intervalMs: 5_000, suspectAfterMissed: 2, ttlMs: 15_000, downAfterMs: 300_000, flap: { windowMs: 600_000, maxTransitions: 4, recoveryHeartbeats: 3 } });
+    expect(cfg).toEqual({ intervalMs: 5_000, suspectAfterMissed: 2, ttlMs: 15_000, reconnectGraceMs: 30_000, downAfterMs: 300_000, flap: { windowMs: 600_000, maxTransitions: 4, recoveryHeartbeats: 3 } });
     expect(cfg).toEqual(DEFAULT_HEALTH_CONFIG);
     expect(Object.isFrozen(cfg) && Object.isFrozen(cfg.flap)).toBe(true);
     expect(suspectAfterMs(cfg)).toBe(12_500);
+  });
+
+  it('gives agents their longest reconnect wait (30 s) after tracking starts, but never past half the way to down', () => {
+    expect(healthConfig({ intervalMs: 1_000, ttlMs: 3_000 }).reconnectGraceMs).toBe(30_000);
+    expect(healthConfig({ intervalMs: 1_000, ttlMs: 3_000, downAfterMs: 13_000 }).reconnectGraceMs).toBe(5_000);
+    expect(healthConfig({ reconnectGraceMs: 0 }).reconnectGraceMs).toBe(0);
+    expect(() => healthConfig({ reconnectGraceMs: 290_000 })).toThrow(/^reconnectGraceMs: ttlMs \+ reconnectGraceMs must be less than downAfterMs \(300000 ms\)/);
+    expect(() => healthConfig({ reconnectGraceMs: -1 })).toThrow(/^reconnectGraceMs: must be at least 0/);
   });
 
   it('merges partial settings, flap included', () => {

@@ -7,10 +7,13 @@
  * `trackedSince` if none has been. The thresholds, with "elapsed >= threshold":
  *   suspect      intervalMs * (suspectAfterMissed + 0.5): the missed heartbeats plus half an
  *                interval of jitter, so a heartbeat that is merely late is not a miss
- *   unreachable  ttlMs
+ *   unreachable  ttlMs; from 'unknown', ttlMs + reconnectGraceMs
  *   down         downAfterMs
  * 'unknown' means no heartbeat since tracking began; it goes to 'unreachable' and then 'down'
- * (never 'suspect'), and to 'healthy' on the first heartbeat.
+ * (never 'suspect'), and to 'healthy' on the first heartbeat. The grace is for a controller that
+ * just started: its agents are still waiting out their reconnect backoff (up to 30 s), and
+ * calling them unreachable after the bare TTL would raise a false ServerDown for every box each
+ * time the controller restarts.
  *
  * Contracts:
  * - A step that crosses several thresholds returns every transition in order, each stamped with
@@ -33,11 +36,19 @@ export interface HealthConfig {
   intervalMs: number;
   suspectAfterMissed: number;
   ttlMs: number;
+  /** Extra silence allowed to a server not heard since tracking began (controller start, registration). */
+  reconnectGraceMs: number;
   downAfterMs: number;
   flap: { windowMs: number; maxTransitions: number; recoveryHeartbeats: number };
 }
 
 export type HealthConfigInput = Partial<Omit<HealthConfig, 'flap'>> & { flap?: Partial<HealthConfig['flap']> };
+
+/**
+ * The longest an agent waits between reconnect attempts (src/agent/backoff.ts DEFAULT_BACKOFF
+ * maxMs; not imported, so the controller does not depend on the agent's code).
+ */
+export const AGENT_MAX_RECONNECT_MS = 30_000;
 
 export interface ServerHealth {
   state: HealthState;
@@ -67,6 +78,7 @@ export const DEFAULT_HEALTH_CONFIG: HealthConfig = Object.freeze({
   intervalMs: 5_000,
   suspectAfterMissed: 2,
   ttlMs: 15_000,
+  reconnectGraceMs: AGENT_MAX_RECONNECT_MS,
   downAfterMs: 300_000,
   flap: Object.freeze({ windowMs: 600_000, maxTransitions: 4, recoveryHeartbeats: 3 }),
 });
@@ -76,7 +88,7 @@ export function suspectAfterMs(config: HealthConfig): number {
   return config.intervalMs * (config.suspectAfterMissed + 0.5);
 }
 
-const TOP_KEYS = new Set(['intervalMs', 'suspectAfterMissed', 'ttlMs', 'downAfterMs', 'flap']);
+const TOP_KEYS = new Set(['intervalMs', 'suspectAfterMissed', 'ttlMs', 'reconnectGraceMs', 'downAfterMs', 'flap']);
 const FLAP_KEYS = new Set(['windowMs', 'maxTransitions', 'recoveryHeartbeats']);
 
 function checkNumber(field: string, value: unknown, rule: { min: number; exclusive?: boolean; integer?: boolean }): number {
@@ -109,8 +121,13 @@ export function healthConfig(partial: HealthConfigInput = {}): HealthConfig {
   const suspectAfterMissed = checkNumber('suspectAfterMissed', partial.suspectAfterMissed ?? d.suspectAfterMissed, { min: 1, integer: true });
   const ttlMs = checkNumber('ttlMs', partial.ttlMs ?? d.ttlMs, { min: 0, exclusive: true });
   const downAfterMs = checkNumber('downAfterMs', partial.downAfterMs ?? d.downAfterMs, { min: 0, exclusive: true });
+  // By default the agents' longest reconnect wait, but never so long that 'unknown' would skip
+  // past 'down': at most half of what lies between ttl and down.
+  const reconnectGraceMs = partial.reconnectGraceMs === undefined
+    ? Math.max(0, Math.min(d.reconnectGraceMs, Math.floor((downAfterMs - ttlMs) / 2)))
+    : checkNumber('reconnectGraceMs', partial.reconnectGraceMs, { min: 0 });
   const config: HealthConfig = {
-    intervalMs, suspectAfterMissed, ttlMs, downAfterMs,
+    intervalMs, suspectAfterMissed, ttlMs, reconnectGraceMs, downAfterMs,
     flap: Object.freeze({
       windowMs: checkNumber('flap.windowMs', flap.windowMs ?? d.flap.windowMs, { min: 0, exclusive: true }),
       maxTransitions: checkNumber('flap.maxTransitions', flap.maxTransitions ?? d.flap.maxTransitions, { min: 0, integer: true }),
@@ -122,6 +139,9 @@ export function healthConfig(partial: HealthConfigInput = {}): HealthConfig {
     throw new Error(`ttlMs: must be greater than the suspect threshold, intervalMs * (suspectAfterMissed + 0.5) = ${suspect} ms, got ${ttlMs}`);
   }
   if (downAfterMs <= ttlMs) throw new Error(`downAfterMs: must be greater than ttlMs (${ttlMs} ms), got ${downAfterMs}`);
+  if (ttlMs + reconnectGraceMs >= downAfterMs) {
+    throw new Error(`reconnectGraceMs: ttlMs + reconnectGraceMs must be less than downAfterMs (${downAfterMs} ms), got ${ttlMs} + ${reconnectGraceMs}`);
+  }
   return Object.freeze(config);
 }
 
@@ -129,12 +149,13 @@ export function healthConfig(partial: HealthConfigInput = {}): HealthConfig {
  * Health for a server the controller starts tracking now: at start-up, with the stored
  * `lastSeenAt`, or on registration. The state is 'unknown' whatever `lastSeenAt` says, so a
  * restart re-derives health from fresh heartbeats; `lastSeenAt` is kept for display (clamped
- * to `now` if it lies in the future) and never drives a decision.
+ * to just before `now` if it is not in the past) and never drives a decision.
  */
 export function startTracking(now: number, lastSeenAt?: number | null): ServerHealth {
   return {
     state: 'unknown',
-    lastHeartbeatAt: lastSeenAt == null ? null : Math.min(lastSeenAt, now),
+    // Kept before `now`: a stored time is never a heartbeat heard since tracking began.
+    lastHeartbeatAt: lastSeenAt == null ? null : Math.min(lastSeenAt, now - 1),
     trackedSince: now,
     since: now,
     recentTransitions: [],
@@ -150,8 +171,10 @@ const NEXT: Readonly<Record<HealthState, Silent | null>> = {
   unknown: 'unreachable', healthy: 'suspect', suspect: 'unreachable', unreachable: 'down', down: null,
 };
 
-function thresholdMs(state: Silent, config: HealthConfig): number {
-  return state === 'suspect' ? suspectAfterMs(config) : state === 'unreachable' ? config.ttlMs : config.downAfterMs;
+function thresholdMs(state: Silent, config: HealthConfig, heard: boolean): number {
+  if (state === 'suspect') return suspectAfterMs(config);
+  if (state === 'unreachable') return heard ? config.ttlMs : config.ttlMs + config.reconnectGraceMs;
+  return config.downAfterMs;
 }
 
 /** Whether a heartbeat has arrived since tracking began (a restored `lastSeenAt` is older). */
@@ -168,7 +191,8 @@ const seconds = (ms: number): string => `${Number((ms / 1000).toFixed(3))} s`;
 
 function silenceReason(to: Silent, silentMs: number, heard: boolean, config: HealthConfig): string {
   const rule = to === 'suspect' ? `${config.suspectAfterMissed} missed at ${seconds(config.intervalMs)} interval`
-    : to === 'unreachable' ? `ttl ${seconds(config.ttlMs)}` : `down after ${seconds(config.downAfterMs)}`;
+    : to === 'unreachable' ? `ttl ${seconds(config.ttlMs)}${heard || config.reconnectGraceMs === 0 ? '' : ` + ${seconds(config.reconnectGraceMs)} to reconnect`}`
+      : `down after ${seconds(config.downAfterMs)}`;
   return `no heartbeat for ${(silentMs / 1000).toFixed(1)} s${heard ? '' : ' since tracking started'} (${rule})`;
 }
 
@@ -193,8 +217,8 @@ export function onTick(health: ServerHealth, now: number, config: HealthConfig):
   const from = silentSince(health);
   const heard = heardSinceTracking(health);
   let { state, since, recentTransitions } = health;
-  for (let next = NEXT[state]; next !== null && now - from >= thresholdMs(next, config); next = NEXT[state]) {
-    const at = from + thresholdMs(next, config);
+  for (let next = NEXT[state]; next !== null && now - from >= thresholdMs(next, config, heard); next = NEXT[state]) {
+    const at = from + thresholdMs(next, config, heard);
     transitions.push({ from: state, to: next, at, reason: silenceReason(next, at - from, heard, config) });
     // Leaving 'unknown' is the controller learning, not the server changing: not a flap.
     if (state !== 'unknown') recentTransitions = record(recentTransitions, at, config);
@@ -261,5 +285,5 @@ export function inventoryHealth(state: HealthState): 'healthy' | 'degraded' | 'u
  */
 export function nextDeadline(health: ServerHealth, config: HealthConfig): number | null {
   const next = NEXT[health.state];
-  return next === null ? null : silentSince(health) + thresholdMs(next, config);
+  return next === null ? null : silentSince(health) + thresholdMs(next, config, heardSinceTracking(health));
 }
