@@ -79,11 +79,13 @@ describe('joining the fleet in the lab: provisioning keys, approval, mDNS and Av
     // Avahi on h1 resolves every agent's record, each now carrying its agent id.
     const ids = Object.fromEntries(servers.map((s) => [s.name, s.agentId]));
     let seen: unknown[] = [];
+    const avahiFrom = Date.now();
     const records = await waitUntil('Avahi lists all four agents with their ids', async () => {
       const found = await h1.avahiBrowse('_cistern._tcp');
       seen = found.map((r) => ({ name: r.txt.name, id: r.txt.id, address: r.address }));
       return boxes.every((b) => found.some((r) => r.txt.name === b.name && r.txt.id === ids[b.name])) && found;
     }, { timeoutMs: 15_000, describe: () => `Avahi listed: ${JSON.stringify(seen)}; ids: ${JSON.stringify(ids)}` });
+    console.log(`Avahi listed all four agents with their ids ${Date.now() - avahiFrom} ms after all were healthy`);
     for (const b of boxes) {
       const record = records.find((r) => r.txt.name === b.name);
       expect(record).toMatchObject({ address: b.address, port: 9810, txt: { id: ids[b.name], v: expect.any(String), profile: expect.any(String), fp: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) } });
