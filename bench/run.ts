@@ -8,8 +8,9 @@ import { inventorySuite } from './inventory.bench.js';
 import { placementSuite } from './placement.bench.js';
 import { discoverySuite } from './discovery.bench.js';
 import { failoverSuite } from './failover.bench.js';
+import { cliSuite } from './cli.bench.js';
 
-const SUITES: BenchSuite[] = [inventorySuite, heartbeatsSuite, discoverySuite, placementSuite, failoverSuite];
+const SUITES: BenchSuite[] = [cliSuite, inventorySuite, heartbeatsSuite, discoverySuite, placementSuite, failoverSuite];
 
 function pad(text: string, width: number, right = false): string {
   return right ? text.padStart(width) : text.padEnd(width);

@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { assertBuilt, runCistern, spawnCistern } from './support/cistern.js';
+import { assertBuilt, ROOT, runCistern, spawnCistern } from './support/cistern.js';
+import { run } from './support/process.js';
 
 interface Up { child: ChildProcess; output(): string; exited: Promise<number | null> }
 
@@ -156,6 +157,20 @@ describe('cistern up: the quick start', () => {
     expect(result.stderr).toContain(keys);
     expect(result.stderr).toContain('chmod 600');
     expect(result.stdout + result.stderr).not.toContain('0123456789abcdef');
+  });
+});
+
+describe('the CLI\'s start-up', () => {
+  it('loads no Grafana SDK (230 CommonJS files) unless it generates dashboards', async () => {
+    const probe = `
+      import { createRequire } from 'node:module';
+      await import(${JSON.stringify(`${ROOT}/dist/cli/commands/index.js`)});
+      const loaded = Object.keys(createRequire(import.meta.url).cache);
+      console.log(JSON.stringify({ all: loaded.length, grafana: loaded.filter((k) => k.includes('grafana-foundation-sdk')).length }));`;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', probe], { timeoutMs: 20_000 });
+    const counts = JSON.parse(stdout) as { all: number; grafana: number };
+    expect(counts.all).toBeGreaterThan(0);
+    expect(counts.grafana).toBe(0);
   });
 });
 

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { CisternError } from '../../../errors.js';
 import { loadValidInventory } from '../../../inventory/store.js';
 import { DEFAULT_NOTIFICATIONS_FROM, promDuration } from '../../../monitoring/config-schema.js';
-import { FILES, generateMonitoring } from '../../../monitoring/generate.js';
+import { FILES } from '../../../monitoring/prometheus-config.js';
 import { whoNotifies } from '../../../monitoring/shared-alerts.js';
 import { writeFileAtomic } from '../../../util/atomic-write.js';
 import { defineCommand } from '../../command.js';
@@ -46,6 +46,8 @@ export const monitoringGenerateCommand = defineCommand({
     const client = await api(ctx);
     const setup = await client.get<Setup>('/v1/monitoring/setup');
     const scrapeToken = input.issueToken ? (await client.post<{ token: string }>('/v1/monitoring/scrape-token', {})).token : undefined;
+    // Loaded here: the Grafana SDK is 230 CommonJS files, too slow to load for every command.
+    const { generateMonitoring } = await import('../../../monitoring/generate.js');
     const generated = generateMonitoring({
       inventory: analysis.inventory, controllerUrl: input.controllerUrl ?? setup.controllerUrl, caPem: setup.caPem, agentsCaPem: setup.agentsCaPem,
       alertFor: input.alertFor, scrapeToken,
