@@ -5,7 +5,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import { CisternError } from '../errors.js';
-import { isCatalogService } from '../services/catalog.js';
+import { CATALOG, isCatalogService } from '../services/catalog.js';
 import { KNOWN_SERVICES, isKnownService } from '../services/known.js';
 import { didYouMean } from '../util/suggest.js';
 import type { FindingInput } from './findings.js';
@@ -76,6 +76,18 @@ export function checkRules(inventory: Inventory): FindingInput[] {
         severity: 'error', code: 'probe-without-port', path: ['services', service, 'probe'],
         message: `the ${probe.kind} probe of custom service "${service}" has no port to reach`,
         expected: 'a `port:` on the service or on its probe',
+      });
+    }
+    // A relative key file lives in the state directory: without one the agent finds no key.
+    const base = CATALOG.find((c) => c.name === service);
+    const keySource = def.key_source === undefined ? base?.key_source : def.key_source;
+    const stateDir = def.state_dir === undefined ? (base?.state_dir ?? null) : def.state_dir;
+    if (keySource && !keySource.file.startsWith('/') && stateDir === null) {
+      findings.push({
+        severity: 'warning', code: 'key-source-without-state-dir', path: ['services', service, def.key_source === undefined ? 'state_dir' : 'key_source'],
+        message: `the key file "${keySource.file}" of ${service} is relative to its state_dir, which is null: the agent will find no key there`,
+        expected: 'an absolute key_source.file, or a state_dir',
+        hint: 'or give the key in the agent\'s --service-keys file',
       });
     }
     for (const key of ['on', 'not_on'] as const) {

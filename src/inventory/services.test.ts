@@ -67,6 +67,16 @@ describe('services: catalog overrides and custom services', () => {
     expect(result.findings[0]).toMatchObject({ path: ['services', 'photos', 'probe'], line: 8 });
   });
 
+  it('warns of a relative key file with no state directory to find it in', () => {
+    const custom = check('  photos:\n    port: 2283\n    key_source: {file: config.json, format: yaml, field: api.key}\n');
+    expect(custom.findings.map((f) => [f.code, f.severity, f.path.join('.'), f.line])).toEqual([['key-source-without-state-dir', 'warning', 'services.photos.key_source', 9]]);
+    expect(custom.ok).toBe(true);
+    const catalog = check('  sonarr:\n    state_dir: null\n');
+    expect(catalog.findings.map((f) => [f.code, f.path.join('.')])).toEqual([['key-source-without-state-dir', 'services.sonarr.state_dir']]);
+    expect(check('  photos:\n    port: 2283\n    key_source: {file: /etc/photos/key.yaml, format: yaml, field: key}\n').findings).toEqual([]);
+    expect(check('  photos:\n    port: 2283\n    state_dir: /var/lib/photos\n    key_source: {file: key.yaml, format: yaml, field: key}\n').findings).toEqual([]);
+  });
+
   it('validates probes with the service schema', () => {
     const result = check('  my-app:\n    port: 80\n    probe: {kind: smtp}\n  other:\n    port: 81\n    probe: {kind: http, path: health}\n');
     expect(result.ok).toBe(false);
