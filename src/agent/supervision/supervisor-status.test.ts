@@ -3,21 +3,12 @@ import { CATALOG } from '../../services/catalog.js';
 import type { ProbeAnswer } from '../../services/probe-verdict.js';
 import type { Probe, ServiceDefinition, StatusProbe } from '../../services/schema.js';
 import type { Supervision } from '../../supervisor/index.js';
-import type { DriverKind, DriverStatus, ServiceDriver } from './driver.js';
 import { SupervisorMetrics } from './metrics.js';
 import type { ProbeCredential, ProbeTarget } from './probe-runner.js';
 import { redact, runStatusProbe } from './status-probe.js';
+import { FakeDriver } from './test-support.js';
 import { Supervisor, type SupervisorRecord } from './supervisor.js';
 
-class FakeDriver implements ServiceDriver {
-  running = false;
-  readonly calls: string[] = [];
-  constructor(readonly kind: DriverKind = 'systemd') {}
-  async start() { this.calls.push('start'); this.running = true; }
-  async stop() { this.calls.push('stop'); this.running = false; }
-  async restart() { this.calls.push('restart'); this.running = true; }
-  async status(): Promise<DriverStatus> { return { running: this.running, uptimeSeconds: 1_000, detail: 'pid 42' }; }
-}
 
 const FAST: Supervision = { interval_ms: 50, timeout_ms: 50, failure_threshold: 1, backoff_initial_ms: 10, status_interval_ms: 200 };
 const sonarr = CATALOG.find((s) => s.name === 'sonarr') as ServiceDefinition;

@@ -4,23 +4,13 @@ import { CATALOG } from '../../services/catalog.js';
 import type { ProbeAnswer } from '../../services/probe-verdict.js';
 import type { ServiceDefinition } from '../../services/schema.js';
 import type { Supervision } from '../../supervisor/index.js';
-import type { DriverKind, DriverStatus, ServiceDriver } from './driver.js';
+import type { DriverKind } from './driver.js';
 import { setServicesCommand } from './index.js';
 import { SupervisorMetrics } from './metrics.js';
 import { ProcessDriver } from './process-driver.js';
+import { FakeDriver } from './test-support.js';
 import { Supervisor, type DesiredService, type SupervisorRecord } from './supervisor.js';
 
-/** A driver that does what it is told and remembers it; `crash()` makes the service die. */
-class FakeDriver implements ServiceDriver {
-  running = false;
-  readonly calls: string[] = [];
-  constructor(readonly kind: DriverKind = 'systemd') {}
-  async start() { this.calls.push('start'); this.running = true; }
-  async stop() { this.calls.push('stop'); this.running = false; }
-  async restart() { this.calls.push('restart'); this.running = true; }
-  async status(): Promise<DriverStatus> { return this.running ? { running: true, uptimeSeconds: 1_000, detail: 'pid 42' } : { running: false, detail: 'exited with code 1' }; }
-  crash() { this.running = false; }
-}
 
 const FAST: Supervision = {
   interval_ms: 100, timeout_ms: 50, failure_threshold: 2, success_threshold: 1,
