@@ -19,15 +19,31 @@ const ARTIFACTS = join(ROOT, 'test-artifacts', 'dashboard');
 const WAIT_MS = 10_000;
 /** A box whose name is markup: the dashboard must show it as text and run nothing. */
 const HOSTILE_NAME = '<img src=x onerror=window.pwned=1>';
+/** A status probe's answers, as agents report them: one healthy with the app's version, one whose key was refused. */
+const STATUS = {
+  healthy: { verdict: 'healthy', detail: 'Jellyfin 10.10.7 answered', checkedAt: Date.UTC(2025, 5, 1, 12), version: '10.10.7' },
+  refused: { verdict: 'misconfigured', detail: `refused the agent's key or credential ${HOSTILE_NAME}`, checkedAt: Date.UTC(2025, 5, 1, 12), version: HOSTILE_NAME },
+};
+/** What GET /v1/servers/shed answers: a server running two services, one status refused, one not reported. */
+const SHED = {
+  server: {
+    name: 'shed', agentId: null, hostname: 'shed', address: '127.0.0.9', profile: 'general', profileReason: 'canned', storageHeavy: false,
+    health: 'healthy', flapping: false, lastSeen: null, connected: true, load: null, services: ['jellyfin', 'radarr'],
+    probes: { jellyfin: { state: 'healthy', status: STATUS.refused }, radarr: { state: 'healthy' } },
+  },
+  facts: null,
+};
 /** What GET /v1/services answers once placement runs. */
 const SERVICES = {
   services: [
     {
       name: 'jellyfin', primary: 'den', replicas: ['attic'], epoch: 3, health: { den: 'healthy', attic: 'suspect' },
+      status: { den: STATUS.healthy, attic: STATUS.refused },
       reasons: [{ server: 'den', role: 'primary', reason: 'has Quick Sync', score: 90 }, { server: 'attic', role: 'replica', reason: HOSTILE_NAME, score: 40 }],
       unplaceable: null,
     },
     { name: 'sonarr', primary: null, replicas: [], epoch: 1, health: {}, reasons: [], unplaceable: 'no server has 4 GiB free' },
+    { name: 'radarr', primary: 'attic', replicas: [], epoch: 1, health: { attic: 'healthy' }, status: {}, reasons: [], unplaceable: null },
   ],
 };
 
@@ -125,6 +141,20 @@ describe('the web dashboard in Chromium', () => {
     await page.locator('dt', { hasText: 'Architecture' }).waitFor();
     await page.locator('ol.events li[data-kind="registered"]').waitFor();
     await shot('04-server');
+
+    // The agents here run no services: a canned server page's answer with the probes of two.
+    // (Not the real answer amended: route.fetch would go through Node, which does not trust the CA.)
+    await page.route('**/v1/servers/shed', (route) => route.fulfill({ json: SHED }));
+    await page.evaluate("location.hash = '#/servers/shed'");
+    const jellyfin = page.locator('#server-services tr[data-service="jellyfin"]');
+    await jellyfin.waitFor();
+    const refused = jellyfin.locator('td[data-label="Status"] details[data-verdict="misconfigured"]');
+    expect(await refused.locator('.version').textContent()).toBe(HOSTILE_NAME);
+    expect(await refused.locator('.status-detail').isVisible()).toBe(true);
+    expect(await page.locator('#server-services tr[data-service="radarr"] td[data-label="Status"]').textContent()).toBe('no status');
+    expect(await page.locator('#server-services img').count()).toBe(0);
+    await shot('04-server-services');
+    await page.unroute('**/v1/servers/shed');
   });
 
   it('shows the services page: placement when the controller has one, and "no placement yet" when it answers 404', async () => {
@@ -144,7 +174,23 @@ describe('the web dashboard in Chromium', () => {
     expect(await jellyfin.locator('[data-health]').evaluateAll((els) => els.map((e) => e.getAttribute('data-health')))).toEqual(['healthy', 'suspect']);
     expect(await jellyfin.locator('td[data-label="Placement"]').textContent()).toContain(`attic (replica, score 40): ${HOSTILE_NAME}`);
     expect(await page.locator('#services tr[data-service="sonarr"] td[data-label="Placement"]').textContent()).toContain('Unplaceable: no server has 4 GiB free');
-    expect(await page.locator('#services img').count()).toBe(0);
+    // Each server's status probe: verdict and version; a refused key drawn open, its detail in view.
+    const status = jellyfin.locator('td[data-label="Status"]');
+    expect(await status.locator('[data-verdict]').evaluateAll((els) => els.map((e) => e.getAttribute('data-verdict')))).toEqual(['healthy', 'misconfigured']);
+    expect(await status.locator('[data-server="den"] summary').textContent()).toBe('healthy10.10.7');
+    expect(await status.locator('[data-server="den"] summary').getAttribute('title')).toBe(STATUS.healthy.detail);
+    expect(await status.locator('[data-server="den"] .status-detail').isVisible()).toBe(false);
+    const refused = status.locator('[data-server="attic"] details[data-verdict="misconfigured"]');
+    expect(await refused.getAttribute('open')).toBe('');
+    expect(await refused.locator('.version').textContent()).toBe(HOSTILE_NAME);
+    expect(await refused.locator('.status-detail').isVisible()).toBe(true);
+    expect(await refused.locator('.status-detail').textContent()).toContain(STATUS.refused.detail);
+    // No status reported (no key): a quiet hint, not an error.
+    expect(await page.locator('#services tr[data-service="sonarr"] td[data-label="Status"]').textContent()).toBe('-');
+    expect(await page.locator('#services tr[data-service="radarr"] td[data-label="Status"] .no-status').textContent()).toBe('no status');
+    await status.locator('[data-server="den"] summary').click();
+    expect(await status.locator('[data-server="den"] .status-detail').textContent()).toMatch(/^Jellyfin 10\.10\.7 answered · checked /);
+    expect(await page.locator('#services img, #services script').count()).toBe(0);
     await shot('05-services-placed');
     await page.unroute('**/v1/services');
   });
@@ -162,6 +208,17 @@ describe('the web dashboard in Chromium', () => {
     await page.locator('dt', { hasText: 'Architecture' }).waitFor();
     expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
     await shot('07-phone-server');
+    // The services page's status column on a phone: still no sideways scrolling.
+    await page.route('**/v1/services', (route) => route.fulfill({ json: SERVICES }));
+    await page.click('nav a[data-nav="services"]');
+    await page.locator('#services tr[data-service="jellyfin"] details[data-verdict="misconfigured"]').waitFor();
+    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    // Every server's status in the card's value column, none wrapped under its label.
+    const lefts = await page.locator('#services tr[data-service="jellyfin"] td[data-label="Status"] .status-pair').evaluateAll((els) => els.map((e) => Math.round(e.getBoundingClientRect().left)));
+    expect(lefts).toHaveLength(2);
+    expect(lefts[1]).toBe(lefts[0]);
+    await shot('08-phone-services');
+    await page.unroute('**/v1/services');
   });
 
   it('signs out: the cookie is gone and the pages send back to sign-in', async () => {

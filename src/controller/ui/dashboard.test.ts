@@ -63,7 +63,8 @@ describe('dashboard sign-in', () => {
     expect(js.statusCode).toBe(200);
     expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8');
     expect(js.body).not.toContain('innerHTML');
-    for (const url of ['/ui/static/app.css', '/ui/static/dom.js']) expect((await c.app.inject({ method: 'GET', url })).statusCode, url).toBe(200);
+    for (const url of ['/ui/static/app.css', '/ui/static/dom.js', '/ui/static/service-status.js']) expect((await c.app.inject({ method: 'GET', url })).statusCode, url).toBe(200);
+    for (const url of ['/ui/static/dom.js', '/ui/static/service-status.js']) expect((await c.app.inject({ method: 'GET', url })).body, url).not.toContain('innerHTML');
     for (const url of ['/ui/static/index.html', '/ui/static/..%2Fsessions.ts', '/ui/static/%2e%2e%2fapp.js', '/ui/static/nope.js']) {
       expect((await c.app.inject({ method: 'GET', url })).statusCode, url).toBe(404);
     }

@@ -32,6 +32,7 @@ const SECURITY_HEADERS: Record<string, string> = {
 const STATIC_TYPES: Record<string, string> = {
   'app.js': 'text/javascript; charset=utf-8',
   'dom.js': 'text/javascript; charset=utf-8',
+  'service-status.js': 'text/javascript; charset=utf-8',
   'app.css': 'text/css; charset=utf-8',
 };
 

@@ -7,6 +7,7 @@
  */
 
 import { ago, badge, bytes, dl, h, pct, section, serverLink, table, text, time } from './dom.js';
+import { statusCell, statusView } from './service-status.js';
 
 const state = {
   csrf: '',
@@ -229,7 +230,10 @@ async function serverPage(name) {
       ['Load', s.load ? `load ${s.load.load1} · CPU ${pct(s.load.cpuPercent)} · memory ${pct(s.load.memoryPercent)} · disk ${pct(s.load.diskPercent)}` : '-'],
     ])),
     section('Services', services.length
-      ? table(['Service', 'Probe', 'Detail'], services.map((name) => ({ cells: [name, badge(probes[name]?.state ?? 'unknown'), text(probes[name]?.detail)] })))
+      ? table(['Service', 'Probe', 'Detail', 'Status'], services.map((name) => ({
+        attrs: { 'data-service': name },
+        cells: [name, badge(probes[name]?.state ?? 'unknown'), text(probes[name]?.detail), statusView(probes[name]?.status)],
+      })), { id: 'server-services' })
       : h('p', { class: 'muted' }, 'No services declared or probed.')),
     section('Facts', factsView(detail.facts)),
     section('Events', eventList(50, s.name)),
@@ -255,7 +259,8 @@ async function servicesPage() {
         text(svc.name),
         svc.primary ? serverLink(svc.primary) : h('span', { class: 'warn' }, 'none'),
         Array.isArray(svc.replicas) && svc.replicas.length ? svc.replicas.map((r, i) => [i ? ', ' : '', serverLink(r)]) : '-',
-        Object.keys(health).length ? Object.entries(health).map(([server, st]) => h('span', { class: 'pair' }, `${server} `, badge(st))) : '-',
+        Object.keys(health).length ? h('div', {}, Object.entries(health).map(([server, st]) => h('span', { class: 'pair' }, `${server} `, badge(st)))) : '-',
+        statusCell(Object.keys(health), svc.status),
         [
           svc.unplaceable ? h('p', { class: 'warn' }, `Unplaceable: ${svc.unplaceable}`) : null,
           reasons.length ? h('ul', { class: 'reasons' }, reasons.map((r) => h('li', {}, `${text(r?.server)} (${text(r?.role)}, score ${text(r?.score)}): ${text(r?.reason)}`))) : null,
@@ -264,7 +269,7 @@ async function servicesPage() {
       ],
     };
   });
-  return [h('h1', {}, 'Services'), table(['Service', 'Primary', 'Replicas', 'Health', 'Placement', 'Epoch'], rows, { id: 'services' })];
+  return [h('h1', {}, 'Services'), table(['Service', 'Primary', 'Replicas', 'Health', 'Status', 'Placement', 'Epoch'], rows, { id: 'services' })];
 }
 
 function eventsPage() {

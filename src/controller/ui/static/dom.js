@@ -19,7 +19,7 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
-const HEALTH = new Set(['healthy', 'suspect', 'degraded', 'unreachable', 'down', 'unknown', 'unhealthy', 'starting']);
+const HEALTH = new Set(['healthy', 'suspect', 'degraded', 'unreachable', 'down', 'unknown', 'unhealthy', 'starting', 'misconfigured', 'failed']);
 export function badge(health, extra) {
   const known = HEALTH.has(health) ? health : 'unknown';
   return h('span', { class: `badge health-${known}`, 'data-health': known }, String(health ?? 'unknown'), extra ? ` ${extra}` : '');
