@@ -38,7 +38,7 @@ export default tseslint.config(
       'src/monitoring/config-schema.ts', 'src/monitoring/inventory-rules.ts', 'src/monitoring/agent-cert-names.ts', 'src/monitoring/metric-check.ts',
       'src/monitoring/shared-alerts.ts',
       'src/notify/engine.ts', 'src/notify/format.ts', 'src/notify/from-events.ts', 'src/notify/receivers.ts', 'src/notify/types.ts',
-      'src/controller/health.ts', 'src/controller/fleet.ts', 'src/agent/backoff.ts', 'src/agent/profile.ts', 'src/agent/storage.ts',
+      'src/controller/health.ts', 'src/controller/fleet.ts', 'src/controller/discovered.ts', 'src/controller/discovery-targets.ts', 'src/agent/backoff.ts', 'src/agent/profile.ts', 'src/agent/storage.ts',
       'src/agent/facts-parse.ts', 'src/agent/facts-build.ts', 'src/agent/facts-disks.ts', 'src/agent/facts-schema.ts',
       'src/placement/choose.ts', 'src/placement/explain.ts', 'src/placement/fleet.ts', 'src/placement/index.ts', 'src/placement/ledger.ts',
       'src/placement/model.ts', 'src/placement/plan.ts', 'src/placement/ranking.ts', 'src/placement/result.ts', 'src/placement/types.ts',

@@ -55,6 +55,7 @@ export const ERROR_CODES = {
   E_DISCOVERED_NOT_FOUND: 'no discovered box has that name or key fingerprint',
   E_DISCOVERED_AMBIGUOUS: 'several discovered boxes match; name one by its key fingerprint',
   E_NOT_APPROVABLE: 'a discovered box holds no connection to receive its credential over',
+  E_REJECTED_NOT_FOUND: 'no rejected box has that name or key fingerprint',
   E_CONTROLLER_NOT_FOUND: 'no controller with the expected CA was found on the local network',
   E_PROVISIONING_KEY: 'the provisioning key is malformed',
   E_SERVICE_DRIVER: 'a service could not be started, stopped, restarted or read by its driver',

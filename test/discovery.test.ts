@@ -1,7 +1,7 @@
 /**
  * Joining without a join command, end to end on loopback with the built CLI: provisioning keys
  * (group, use limit, revocation, a wrong CA) and `--discoverable` boxes approved with
- * `cistern discover approve`. mDNS is off here (it would leave the machine); the agents are
+ * `cistern discover approve` (or turned away with `reject`). mDNS is off here (it would leave the machine); the agents are
  * given `--controller`. Finding the controller by mDNS is covered in the fleet lab
  * (test/lab/discovery.test.ts).
  */
@@ -9,6 +9,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DiscoveredBox } from '../src/controller/discovered.js';
+import type { RejectedBox } from '../src/controller/ports.js';
 import { assertBuilt } from './support/cistern.js';
 import { FleetLab, expectRefused, type Agent, type Controller } from './support/fleet.js';
 
@@ -119,5 +120,49 @@ describe('discoverable boxes', () => {
     const unknown = await lab.cli(controller, ['discover', 'approve', 'three']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('error[E_DISCOVERED_NOT_FOUND]');
+  });
+
+  it('rejected: the waiting agent exits saying so, comes back refused at once and unlisted, and may wait again once unrejected', { timeout: 60_000 }, async () => {
+    const controller = await lab.startController();
+    const args = ['--discoverable', '--controller', controller.url];
+    const agent = lab.startAgent({ name: 'stranger', args });
+    const [, shownKey] = await agent.daemon.waitForOutput(/^waiting for approval as "stranger"; this box's key fingerprint is ([0-9a-f-]{19})$/m, { timeoutMs: 15_000 });
+
+    // Every name is checked first: one unknown name rejects nothing.
+    const unknown = await lab.cli(controller, ['discover', 'reject', 'stranger', 'nobody']);
+    expect([unknown.code, unknown.stderr]).toEqual([1, expect.stringContaining('error[E_DISCOVERED_NOT_FOUND]: no pending box is named "nobody"')]);
+    expect((await lab.json<DiscoveredBox[]>(controller, ['discover'])).map((b) => b.name)).toEqual(['stranger']);
+
+    const rejected = await lab.cli(controller, ['discover', 'reject', 'stranger']);
+    expect([rejected.code, rejected.stdout]).toEqual([0, `rejected stranger (key ${shownKey})\n`]);
+    const stderr = await expectRefused(agent, 'E_REGISTRATION_REFUSED');
+    expect(stderr).toContain(`the controller's admin rejected this box (key ${shownKey})`);
+    expect(await lab.json<DiscoveredBox[]>(controller, ['discover'])).toEqual([]);
+
+    // The same box again (same state dir, same key): refused at once, never listed as pending.
+    const again = lab.startAgent({ name: 'stranger', stateDir: agent.stateDir, home: agent.home, args });
+    expect(await expectRefused(again, 'E_REGISTRATION_REFUSED')).toContain(`rejected this box (key ${shownKey})`);
+    expect(again.daemon.stdout).not.toContain('waiting for approval');
+    expect(await lab.json<DiscoveredBox[]>(controller, ['discover'])).toEqual([]);
+
+    const listed = await lab.json<RejectedBox[]>(controller, ['discover', 'rejected']);
+    expect(listed).toMatchObject([{ name: 'stranger', address: '127.0.0.1' }]);
+    expect(listed[0]?.fingerprint.slice(7, 23)).toBe(shownKey?.replaceAll('-', ''));
+    expect((await lab.cli(controller, ['discover', 'rejected'])).stdout).toMatch(new RegExp(`^${shownKey}\\s+stranger\\s+127\\.0\\.0\\.1\\s+\\d+s ago$`, 'm'));
+
+    const undone = await lab.cli(controller, ['discover', 'unreject', shownKey as string]);
+    expect([undone.code, undone.stdout]).toEqual([0, `unrejected stranger (key ${shownKey}): it may wait for approval again\n`]);
+    const twice = await lab.cli(controller, ['discover', 'unreject', 'stranger']);
+    expect([twice.code, twice.stderr]).toEqual([1, expect.stringContaining('error[E_REJECTED_NOT_FOUND]')]);
+    expect(await lab.json<RejectedBox[]>(controller, ['discover', 'rejected'])).toEqual([]);
+
+    const third = lab.startAgent({ name: 'stranger', stateDir: agent.stateDir, home: agent.home, args });
+    await third.daemon.waitForOutput(/^waiting for approval as "stranger"/m, { timeoutMs: 15_000 });
+    expect((await lab.cli(controller, ['discover', 'approve', 'stranger'])).code).toBe(0);
+    expect(await lab.waitRegistered(third)).toBe('stranger');
+
+    const events = (await lab.cli(controller, ['events'])).stdout;
+    expect(events).toMatch(/ box-rejected +name=stranger address=127\.0\.0\.1 fingerprint=sha256:[0-9a-f]{64}$/m);
+    expect(events).toMatch(/ box-unrejected +name=stranger fingerprint=sha256:[0-9a-f]{64}$/m);
   });
 });

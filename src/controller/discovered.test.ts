@@ -64,6 +64,30 @@ describe('the table of discovered boxes', () => {
     expect(boxes.list(1, none)).toEqual([]);
   });
 
+  it('leaves out rejected fingerprints, whether sighted by mDNS or holding a connection', () => {
+    const boxes = new DiscoveredBoxes(30_000);
+    boxes.sighted(advert(1), 'one', '10.0.0.1', 0);
+    boxes.connected(connection(2), { hardware: '', profile: '' }, 0);
+    boxes.sighted(advert(3), 'three', '10.0.0.3', 0);
+    boxes.connected(connection(3), { hardware: '', profile: '' }, 0);
+    const rejected = new Set([keyFingerprint(recipient(1)), keyFingerprint(recipient(3))]);
+    expect(boxes.list(0, none, rejected).map((b) => b.name)).toEqual(['box-2']);
+    expect(boxes.list(0, none).map((b) => b.name)).toEqual(['box-1', 'box-2', 'box-3']);
+  });
+
+  it('forgets a box wholly, handing back its connection to close', () => {
+    const boxes = new DiscoveredBoxes(30_000);
+    const c = connection(1);
+    boxes.sighted(advert(1), 'one', '10.0.0.1', 0);
+    boxes.connected(c, { hardware: '', profile: '' }, 0);
+    boxes.sighted(advert(2), 'two', '10.0.0.2', 0);
+    expect(boxes.forget(c.fingerprint)).toBe(c);
+    expect(boxes.forget(keyFingerprint(recipient(2)))).toBeUndefined();
+    expect(boxes.list(0, none)).toEqual([]);
+    // A later sighting starts afresh, as a new box.
+    expect(boxes.sighted(advert(1), 'one', '10.0.0.1', 1)).toEqual({ isNew: true });
+  });
+
   it(`refuses new boxes past ${MAX_PENDING_CONNECTIONS} waiting connections, but lets a waiting box reconnect`, () => {
     const boxes = new DiscoveredBoxes(30_000);
     for (let n = 0; n < MAX_PENDING_CONNECTIONS; n++) expect(boxes.connected(connection(n), { hardware: '', profile: '' }, 0).accepted).toBe(true);

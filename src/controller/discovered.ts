@@ -2,7 +2,8 @@
  * Boxes the controller knows of but has not admitted: seen on the network (their `_cistern._tcp`
  * record) and/or holding a pending connection (started with `--discoverable`). Keyed by the
  * box's key fingerprint, which the admin compares with the one the box prints. Pure state with
- * the clock passed in; the mDNS browser and the socket route feed it.
+ * the clock passed in; the mDNS browser and the socket route feed it. Boxes the admin rejected
+ * may still be sighted here, but are never listed (their fingerprints are passed to `list`).
  */
 import type { AgentAdvert } from '../discovery/records.js';
 import type { PendingHello, PendingMessage } from '../protocol/messages.js';
@@ -96,13 +97,23 @@ export class DiscoveredBoxes {
     return connection;
   }
 
-  /** Boxes not admitted yet, expired sightings dropped; `registered` says which keys already belong to agents. */
-  list(now: number, registered: (fingerprint: string, agentId: string) => boolean): DiscoveredBox[] {
+  /** The box's whole entry is dropped (it was rejected); its open connection, if any, is handed back to be closed. */
+  forget(fingerprint: string): PendingConnection | undefined {
+    const connection = this.entries.get(fingerprint)?.connection;
+    this.entries.delete(fingerprint);
+    return connection;
+  }
+
+  /**
+   * Boxes not admitted yet, expired sightings dropped; `registered` says which keys already
+   * belong to agents, and boxes whose fingerprint is in `rejected` are left out.
+   */
+  list(now: number, registered: (fingerprint: string, agentId: string) => boolean, rejected: ReadonlySet<string> = new Set()): DiscoveredBox[] {
     const boxes: DiscoveredBox[] = [];
     for (const entry of [...this.entries.values()]) {
       if (entry.advert && now - entry.advert.at > this.sightingTtlMs) delete entry.advert;
       if (this.dropIfEmpty(entry)) continue;
-      if (registered(entry.fingerprint, entry.advert?.data.id ?? '')) continue;
+      if (rejected.has(entry.fingerprint) || registered(entry.fingerprint, entry.advert?.data.id ?? '')) continue;
       boxes.push(view(entry));
     }
     return boxes.sort((a, b) => a.name.localeCompare(b.name) || a.fingerprint.localeCompare(b.fingerprint));

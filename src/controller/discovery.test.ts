@@ -60,6 +60,8 @@ async function discovered(c: TestController): Promise<DiscoveredBox[]> {
 }
 
 const approve = (c: TestController, body: Record<string, unknown>) => c.app.inject({ method: 'POST', url: '/v1/discovered/approve', headers: admin(c), payload: body });
+const reject = (c: TestController, body: unknown) => c.app.inject({ method: 'POST', url: '/v1/discovered/reject', headers: admin(c), payload: body as Record<string, unknown> });
+const unreject = (c: TestController, body: Record<string, unknown>) => c.app.inject({ method: 'POST', url: '/v1/discovered/unreject', headers: admin(c), payload: body });
 
 describe('discovery on the controller', () => {
   it('advertises the controller with its CA fingerprint', async () => {
@@ -166,9 +168,90 @@ describe('discovery on the controller', () => {
     expect(await discovered(c)).toEqual([]);
   });
 
-  it('needs the admin token to list or approve', async () => {
+  it('rejects named boxes after checking every name: the box is told why, remembered by key, and refused at once when it returns', async () => {
+    const network = fakeMdnsNetwork();
+    const c = await controller(network);
+    const attic = await box('attic-pi');
+    const shed = await box('shed');
+    const pending = await waitingBox(c, attic);
+    await until('ack', () => pending.messages.find((m) => m.type === 'pending-ack'));
+    advertiseAgent(network.member('10.0.0.9'), { id: '', name: 'shed', fingerprint: shed.fingerprint, facts: intelN100 });
+    for (let i = 0; i < 200 && (await discovered(c)).length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+
+    const unknown = await reject(c, { names: ['attic-pi', 'nobody'] });
+    expect([unknown.statusCode, unknown.json().error]).toEqual([404, expect.objectContaining({ code: 'E_DISCOVERED_NOT_FOUND', message: expect.stringContaining('"nobody"') })]);
+    expect((await discovered(c)).map((b) => b.name)).toEqual(['attic-pi', 'shed']);
+    expect(pending.closed()).toBeUndefined();
+
+    // A box seen only on the network can be rejected too (there is nothing to tell it).
+    const res = await reject(c, { names: ['attic-pi', shortFingerprint(shed.fingerprint)] });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().rejected).toMatchObject([{ name: 'attic-pi', fingerprint: attic.fingerprint }, { name: 'shed', fingerprint: shed.fingerprint, address: '10.0.0.9' }]);
+    const told = await until('the refusal', () => pending.messages.find((m) => m.type === 'rejected'));
+    expect(told).toEqual({ type: 'rejected', reason: expect.stringContaining(`the controller's admin rejected this box (key ${shortFingerprint(attic.fingerprint)})`) });
+    expect(await until('closed', () => pending.closed())).toEqual({ code: 4403, reason: 'rejected by the admin' });
+    expect(await discovered(c)).toEqual([]);
+
+    // Still sighted, and back again: neither listed nor a new 'discovered' event.
+    const again = await waitingBox(c, attic);
+    await until('the refusal', () => again.messages.find((m) => m.type === 'rejected'));
+    expect(again.messages.some((m) => m.type === 'pending-ack')).toBe(false);
+    expect(await discovered(c)).toEqual([]);
+    const events = c.core.events.list({ limit: 100 });
+    expect(events.filter((e) => e.kind === 'discovered')).toHaveLength(2);
+    expect(events.filter((e) => e.kind === 'box-rejected').map((e) => e.data)).toEqual([
+      expect.objectContaining({ name: 'attic-pi', fingerprint: attic.fingerprint }), // an injected socket has no address
+      { name: 'shed', address: '10.0.0.9', fingerprint: shed.fingerprint },
+    ]);
+
+    const listed = await c.app.inject({ method: 'GET', url: '/v1/discovered/rejected', headers: admin(c) });
+    expect(listed.json().rejected.map((r: { name: string }) => r.name)).toEqual(['attic-pi', 'shed']);
+  });
+
+  it('unrejects a box by name or key, so it may wait and be approved again', async () => {
+    const c = await controller();
+    const attic = await box('attic-pi');
+    const first = await waitingBox(c, attic);
+    await until('ack', () => first.messages.find((m) => m.type === 'pending-ack'));
+    expect((await reject(c, { all: true })).json().rejected).toHaveLength(1);
+
+    const missing = await unreject(c, { box: 'attic' });
+    expect([missing.statusCode, missing.json().error]).toEqual([404, expect.objectContaining({ code: 'E_REJECTED_NOT_FOUND', message: expect.stringContaining('"attic"') })]);
+    const res = await unreject(c, { box: attic.fingerprint.slice(7, 15) });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().unrejected).toMatchObject({ name: 'attic-pi', fingerprint: attic.fingerprint });
+    expect(c.core.events.list({ limit: 100 }).at(-1)).toMatchObject({ kind: 'box-unrejected', server: null, data: { name: 'attic-pi', fingerprint: attic.fingerprint } });
+    expect((await c.app.inject({ method: 'GET', url: '/v1/discovered/rejected', headers: admin(c) })).json().rejected).toEqual([]);
+
+    const second = await waitingBox(c, attic);
+    await until('ack', () => second.messages.find((m) => m.type === 'pending-ack'));
+    expect((await approve(c, { names: ['attic-pi'] })).json().approved).toMatchObject([{ name: 'attic-pi' }]);
+  });
+
+  it('names the field of a malformed reject or unreject body', async () => {
+    const c = await controller();
+    const cases: Array<[unknown, string]> = [
+      [{}, 'body.names: give the boxes to reject, or all: true (not both)'],
+      [{ names: ['a'], all: true }, 'body.names: give the boxes to reject, or all: true (not both)'],
+      [{ names: [] }, 'body.names: '],
+      [{ names: [''] }, 'body.names.0: '],
+      [{ all: false }, 'body.all: '],
+    ];
+    for (const [payload, message] of cases) {
+      const res = await reject(c, payload);
+      expect([res.statusCode, res.json().error.code], JSON.stringify(payload)).toEqual([400, 'E_BAD_REQUEST']);
+      expect(res.json().error.message, JSON.stringify(payload)).toContain(message);
+    }
+    const res = await unreject(c, { name: 'x' });
+    expect([res.statusCode, res.json().error.message]).toEqual([400, expect.stringMatching(/^body\.box: /)]);
+  });
+
+  it('needs the admin token to list, approve, reject or unreject', async () => {
     const c = await controller();
     expect((await c.app.inject({ method: 'GET', url: '/v1/discovered' })).statusCode).toBe(401);
     expect((await c.app.inject({ method: 'POST', url: '/v1/discovered/approve', payload: { all: true } })).statusCode).toBe(401);
+    expect((await c.app.inject({ method: 'POST', url: '/v1/discovered/reject', payload: { all: true } })).statusCode).toBe(401);
+    expect((await c.app.inject({ method: 'GET', url: '/v1/discovered/rejected' })).statusCode).toBe(401);
+    expect((await c.app.inject({ method: 'POST', url: '/v1/discovered/unreject', payload: { box: 'x' } })).statusCode).toBe(401);
   });
 });

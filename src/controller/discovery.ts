@@ -2,10 +2,10 @@
  * The controller's side of discovery: it advertises itself as `_cistern-controller._tcp` with its
  * CA fingerprint, browses `_cistern._tcp` in rounds, keeps the boxes that are not registered in a
  * pending table with the `--discoverable` boxes' connections, and admits a box on approval by
- * sealing its credential with age to the key the admin compared.
+ * sealing its credential with age to the key the admin compared — or, on rejection, remembers
+ * its key in the store and turns it away from then on.
  */
 import { Encrypter } from 'age-encryption';
-import { CisternError } from '../errors.js';
 import { factsSchema } from '../agent/facts-schema.js';
 import { effectiveProfile } from '../agent/profile.js';
 import type { Mdns } from '../discovery/mdns.js';
@@ -15,6 +15,8 @@ import type { Logger } from '../util/logger.js';
 import { VERSION } from '../version.js';
 import type { ControllerCore } from './core.js';
 import { DiscoveredBoxes, type DiscoveredBox, type PendingConnection } from './discovered.js';
+import { rejectionReason, resolveAllPending, resolveRejected } from './discovery-targets.js';
+import type { RejectedBox } from './ports.js';
 
 export interface DiscoveryOptions {
   core: ControllerCore;
@@ -61,7 +63,7 @@ export class ControllerDiscovery {
         const advert = parseAgentTxt(s.txt);
         if (!advert) return;
         const { isNew } = this.boxes.sighted(advert, s.instance, s.addresses[0] ?? null, this.core.clock());
-        if (isNew && !this.registered()(advert.fingerprint, advert.id)) {
+        if (isNew && !this.registered()(advert.fingerprint, advert.id) && !this.rejectedKeys().has(advert.fingerprint)) {
           this.core.events.record('discovered', null, { name: advert.name, address: s.addresses[0] ?? null, fingerprint: advert.fingerprint, via: 'mdns' });
           logger.info({ name: advert.name, address: s.addresses[0] }, 'discovered a box on the network');
         }
@@ -82,14 +84,19 @@ export class ControllerDiscovery {
   }
 
   list(): DiscoveredBox[] {
-    return this.boxes.list(this.core.clock(), this.registered());
+    return this.boxes.list(this.core.clock(), this.registered(), this.rejectedKeys());
   }
 
-  /** A `--discoverable` box connected; false when refused (a box with this key is registered, or too many wait). */
+  /** A `--discoverable` box connected; false when refused (a box with this key is registered or rejected, or too many wait). */
   connected(connection: PendingConnection): boolean {
     if (this.core.registeredKeys().has(connection.fingerprint)) {
       connection.send({ type: 'rejected', reason: 'a registered agent already has this key; use its saved credential' });
       connection.close(4009, 'already registered');
+      return false;
+    }
+    if (this.rejectedKeys().has(connection.fingerprint)) {
+      this.refuse(connection);
+      this.options.logger.info({ fingerprint: connection.fingerprint, remote: connection.address }, 'a rejected box tried again; refused');
       return false;
     }
     // Facts from an unadmitted box are read only through the schema, for display.
@@ -116,7 +123,7 @@ export class ControllerDiscovery {
    */
   async approve(targets: { names: string[] } | { all: true }, group: string | null): Promise<Approved[]> {
     const pending = this.list();
-    const chosen = 'all' in targets ? pending.filter((b) => b.approvable) : targets.names.map((t) => resolve(t, pending));
+    const chosen = 'all' in targets ? pending.filter((b) => b.approvable) : resolveAllPending(targets.names, pending, 'approve');
     const approved: Approved[] = [];
     for (const box of chosen) {
       const connection = this.boxes.take(box.fingerprint);
@@ -129,6 +136,49 @@ export class ControllerDiscovery {
       this.options.logger.info({ agent: registration.name }, 'approved a discovered box');
     }
     return approved;
+  }
+
+  /**
+   * Resolves every target first (as approve does), so one bad target rejects nothing; then
+   * remembers each box's key as rejected, and closes its pending connection with the reason,
+   * which the box prints before it exits. `all`: every box `cistern discover` lists.
+   */
+  reject(targets: { names: string[] } | { all: true }): RejectedBox[] {
+    const pending = this.list();
+    const chosen = 'all' in targets ? pending : resolveAllPending(targets.names, pending, 'reject');
+    const now = this.core.clock();
+    const rejected = chosen.map((b): RejectedBox => ({ fingerprint: b.fingerprint, name: b.name, address: b.address, rejectedAt: now }));
+    this.core.store.transaction(() => { for (const box of rejected) this.core.store.rejected.add(box); });
+    for (const box of rejected) {
+      this.core.events.record('box-rejected', null, { name: box.name, address: box.address, fingerprint: box.fingerprint });
+      const connection = this.boxes.forget(box.fingerprint);
+      if (connection) this.refuse(connection);
+      this.options.logger.info({ name: box.name, fingerprint: box.fingerprint }, 'rejected a discovered box');
+    }
+    return rejected;
+  }
+
+  /** Oldest first. */
+  rejected(): RejectedBox[] {
+    return this.core.store.rejected.list();
+  }
+
+  /** Forgets one rejection (by name or key fingerprint): the box may wait for approval again. */
+  unreject(target: string): RejectedBox {
+    const box = resolveRejected(target, this.rejected());
+    this.core.store.rejected.remove(box.fingerprint);
+    this.core.events.record('box-unrejected', null, { name: box.name, fingerprint: box.fingerprint });
+    this.options.logger.info({ name: box.name, fingerprint: box.fingerprint }, 'unrejected a box');
+    return box;
+  }
+
+  private refuse(connection: PendingConnection): void {
+    connection.send({ type: 'rejected', reason: rejectionReason(connection.fingerprint) });
+    connection.close(4403, 'rejected by the admin');
+  }
+
+  private rejectedKeys(): Set<string> {
+    return new Set(this.core.store.rejected.list().map((r) => r.fingerprint));
   }
 
   /** Whether a box (by key fingerprint, or the agent id it advertises) already belongs to the fleet. */
@@ -145,26 +195,6 @@ export function pendingFingerprint(hello: PendingHello): string {
 
 function request(hello: PendingHello) {
   return { hostname: hello.hostname, ...(hello.name !== undefined && { name: hello.name }), version: hello.version, ageRecipient: hello.ageRecipient, facts: hello.facts };
-}
-
-function resolve(target: string, pending: DiscoveredBox[]): DiscoveredBox {
-  const hex = target.toLowerCase().replace(/^sha256:/, '').replaceAll('-', '');
-  const byName = pending.filter((b) => b.name === target);
-  const byKey = /^[0-9a-f]{4,64}$/.test(hex) ? pending.filter((b) => b.fingerprint.slice(7).startsWith(hex)) : [];
-  const matches = byName.length > 0 ? byName : byKey;
-  if (matches.length === 0) {
-    throw new CisternError('E_DISCOVERED_NOT_FOUND', `no pending box is named "${target}" or has a key fingerprint starting with it`, { hint: 'cistern discover lists the boxes waiting now' });
-  }
-  if (matches.length > 1) {
-    throw new CisternError('E_DISCOVERED_AMBIGUOUS', `${matches.length} pending boxes match "${target}": ${matches.map((b) => b.fingerprint.slice(7, 23)).join(', ')}`, { hint: 'approve one by its fingerprint' });
-  }
-  const [box] = matches as [DiscoveredBox];
-  if (!box.approvable) {
-    throw new CisternError('E_NOT_APPROVABLE', `"${box.name}" is seen on the network but holds no connection to receive a credential over`, {
-      hint: 'start its agent with --discoverable, or give it a join token or a provisioning key',
-    });
-  }
-  return box;
 }
 
 async function seal(secret: string, recipient: string): Promise<string> {

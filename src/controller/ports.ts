@@ -34,6 +34,14 @@ export interface AgentRecord {
   revokedAt: number | null;
 }
 
+/** A box the admin rejected from discovery (`cistern discover reject`), by its key fingerprint. */
+export interface RejectedBox {
+  fingerprint: string;
+  name: string;
+  address: string | null;
+  rejectedAt: number;
+}
+
 export interface ControllerStore {
   meta: { get(key: string): string | undefined; set(key: string, value: string): void };
   tokens: {
@@ -50,6 +58,13 @@ export interface ControllerStore {
     updateFacts(id: string, facts: Record<string, unknown>): void;
     touch(id: string, at: number): void;
     revoke(id: string, at: number): boolean;
+  };
+  rejected: {
+    /** Rejecting a box again keeps the first rejection. */
+    add(box: RejectedBox): void;
+    list(): RejectedBox[];
+    /** False if that fingerprint was not rejected. */
+    remove(fingerprint: string): boolean;
   };
   events: EventSink;
   /** Runs `fn` in one transaction: a throw rolls back everything it did. */

@@ -42,6 +42,11 @@ export function adaptStore(store: Store): ControllerStore {
       touch: (id, at) => store.touchLastSeen(id, at),
       revoke: (id, at) => store.revokeAgent(id, at),
     },
+    rejected: {
+      add: (box) => store.rejectBox(box),
+      list: () => store.listRejectedBoxes(),
+      remove: (fingerprint) => store.unrejectBox(fingerprint),
+    },
     events,
     transaction: (fn) => store.transaction(fn),
     close: () => store.close(),

@@ -8,6 +8,7 @@ import { serverSetServicesCommand } from './fleet/server-services.js';
 import { statusCommand } from './fleet/status.js';
 import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './fleet/token.js';
 import { discoverApproveCommand, discoverCommand } from './fleet/discover.js';
+import { discoverRejectCommand, discoverRejectedCommand, discoverUnrejectCommand } from './fleet/discover-reject.js';
 import { upCommand } from './fleet/up.js';
 import { addCommand } from './inventory/add.js';
 import { groupsCommand } from './inventory/groups.js';
@@ -48,7 +49,7 @@ export const commands = [
   upCommand, statusCommand, eventsCommand, controllerCommand, agentCommand,
   serverShowCommand, serverPingCommand, serverFactsCommand, serverRevokeCommand, serverSetServicesCommand,
   tokenCreateCommand, tokenListCommand, tokenRevokeCommand,
-  discoverCommand, discoverApproveCommand,
+  discoverCommand, discoverApproveCommand, discoverRejectCommand, discoverRejectedCommand, discoverUnrejectCommand,
   listCommand, showCommand, addCommand, removeCommand, setCommand, tagAddCommand, untagCommand,
   groupsCommand, validateCommand, schemaCommand, renderCommand,
   keysListCommand, keysAddCommand, keysRemoveCommand, keysRotateCommand, keysSyncCommand,

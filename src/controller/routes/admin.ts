@@ -1,6 +1,6 @@
 /**
- * Admin endpoints (admin token only): join tokens, the fleet view, one server, commands to an
- * agent, agent revocation, and events (with long-polling for `cistern events --follow`).
+ * Admin endpoints (admin token only): join tokens, discovered boxes (approve, reject, unreject),
+ * the fleet view, one server, commands to an agent, agent revocation, and events (with long-polling for `cistern events --follow`).
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -24,6 +24,12 @@ const approveBody = z.union([
   z.object({ names: z.array(z.string().min(1).max(200)).min(1).max(1000), group: z.string().max(63).optional() }),
   z.object({ all: z.literal(true), group: z.string().max(63).optional() }),
 ]);
+// Not a union (as approveBody is), so a mistake is reported at the field instead of as "invalid input".
+const rejectBody = z.object({
+  names: z.array(z.string().min(1).max(200)).min(1).max(1000).optional(),
+  all: z.literal(true).optional(),
+}).refine((b) => (b.names === undefined) !== (b.all === undefined), { path: ['names'], message: 'give the boxes to reject, or all: true (not both)' });
+const unrejectBody = z.object({ box: z.string().min(1).max(200) });
 const commandBody = z.object({ name: z.enum(COMMAND_NAMES), args: z.record(z.string(), z.unknown()).default({}), timeoutMs: z.int().positive().max(600_000).default(10_000) });
 const eventsQuery = z.object({
   /** Without it: the latest `limit` events. */
@@ -37,7 +43,7 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  throw new CisternError('E_BAD_REQUEST', `${where}.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+  throw new CisternError('E_BAD_REQUEST', `${[where, ...(issue?.path ?? [])].join('.')}: ${issue?.message ?? 'invalid'}`);
 }
 
 export function adminRoutes(app: FastifyInstance, deps: { core: ControllerCore; discovery: ControllerDiscovery; publicUrl: () => string; caFingerprint: string }): void {
@@ -71,6 +77,18 @@ export function adminRoutes(app: FastifyInstance, deps: { core: ControllerCore; 
     const body = parse(approveBody, request.body ?? {}, 'body');
     const approved = await deps.discovery.approve('all' in body ? { all: true } : { names: body.names }, body.group ?? null);
     return { approved };
+  });
+
+  app.post('/v1/discovered/reject', async (request) => {
+    const body = parse(rejectBody, request.body ?? {}, 'body');
+    return { rejected: deps.discovery.reject(body.names ? { names: body.names } : { all: true }) };
+  });
+
+  app.get('/v1/discovered/rejected', async () => ({ rejected: deps.discovery.rejected() }));
+
+  app.post('/v1/discovered/unreject', async (request) => {
+    const body = parse(unrejectBody, request.body ?? {}, 'body');
+    return { unrejected: deps.discovery.unreject(body.box) };
   });
 
   app.get('/v1/servers', async () => ({ servers: core.servers() }));

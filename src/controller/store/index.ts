@@ -6,14 +6,16 @@ import { openDatabase } from './db.js';
 import { agentStore, type AgentStore } from './agents.js';
 import { eventStore, type EventStore } from './events.js';
 import { metaStore, type MetaStore } from './meta.js';
+import { rejectedBoxStore, type RejectedBoxStore } from './rejected.js';
 import { joinTokenStore, type JoinTokenStore } from './tokens.js';
 
 export type { AgentRow, AgentStore, Json, NewAgent } from './agents.js';
 export type { EventQuery, EventRow, EventStore, NewEvent } from './events.js';
 export type { MetaStore } from './meta.js';
+export type { RejectedBoxRow, RejectedBoxStore } from './rejected.js';
 export type { JoinTokenRow, JoinTokenStore, NewJoinToken, RedeemResult } from './tokens.js';
 
-export interface Store extends JoinTokenStore, AgentStore, EventStore, MetaStore {
+export interface Store extends JoinTokenStore, AgentStore, EventStore, MetaStore, RejectedBoxStore {
   readonly file: string;
   /**
    * Runs `fn` in one IMMEDIATE transaction (calls inside nest as savepoints), e.g. redeeming a
@@ -32,6 +34,7 @@ export function openStore(file: string): Store {
     ...agentStore(db),
     ...eventStore(db),
     ...metaStore(db),
+    ...rejectedBoxStore(db),
     transaction: (fn) => db.transaction(fn).immediate(),
     close: () => db.close(),
   };

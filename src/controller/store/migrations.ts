@@ -49,4 +49,14 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // Provisioning keys (baked into install images) are join tokens shown with the CA fingerprint.
   `ALTER TABLE join_tokens ADD COLUMN kind TEXT NOT NULL DEFAULT 'join' CHECK (kind IN ('join', 'provisioning'));`,
+  // Boxes the admin said no to in `cistern discover reject`, by key fingerprint: a rejected box
+  // that reconnects is refused at once and never listed as pending again, until unrejected.
+  `
+  CREATE TABLE rejected_boxes (
+    fingerprint TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    address     TEXT,
+    rejected_at INTEGER NOT NULL
+  ) STRICT, WITHOUT ROWID;
+  `,
 ];

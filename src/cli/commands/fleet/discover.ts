@@ -13,7 +13,8 @@ export const discoverCommand = defineCommand({
   help: [
     'The controller browses the local network (mDNS) for agents and lists those not registered.',
     'APPROVABLE boxes were started with `cistern agent --discoverable` and hold a connection: compare',
-    'the KEY shown here with the one the box printed, then `cistern discover approve NAME`.',
+    'the KEY shown here with the one the box printed, then `cistern discover approve NAME`,',
+    'or `cistern discover reject NAME` to turn it away.',
   ].join('\n'),
   input: z.object({}),
   async handler(_input, ctx) {
