@@ -5,16 +5,15 @@
  * measured from the controller's host. Then the host is restored, the service is failed back by
  * hand, and the next round cuts the other way. Controller TTL 3 s, grace 1 s.
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServiceView } from '../src/controller/services/manager.js';
 import type { LabHost } from '../test/lab/host.js';
+import { startFailoverFleet } from '../test/lab/failover-fleet.js';
 import { createLab } from '../test/lab/index.js';
 import { waitUntil } from '../test/support/fleet.js';
 import { figuresFrom, type BenchSuite, type SuiteRun } from './harness.js';
 
 const ROUNDS = 4;
-const WRITER = new URL('../test/lab/standins/journal-writer.js', import.meta.url).pathname;
 const TTL_MS = 3_000;
 
 async function measure(): Promise<SuiteRun> {
@@ -23,18 +22,7 @@ async function measure(): Promise<SuiteRun> {
     const [h1, ...agents] = lab.hosts as [LabHost, LabHost, LabHost];
     const json = <T>(args: string[]) => h1.cisternJson<T>(args);
     const answers = async (to: LabHost) => (await h1.http(`http://${to.address}:8989/ping`, { timeoutMs: 500 }).catch(() => undefined))?.status === 200;
-    const inventory = join(h1.dir, 'inventory.yaml');
-    writeFileSync(inventory, [
-      'servers: {}', 'services:', '  sonarr:', '    replicas: 1',
-      `    process: { argv: [${JSON.stringify(process.execPath)}, ${JSON.stringify(WRITER)}, ${JSON.stringify(join(h1.dir, 'journal.log'))}, "8989"] }`,
-      '    supervision: { interval_ms: 500, timeout_ms: 400, failure_threshold: 2, initial_delay_ms: 200 }', '',
-    ].join('\n'));
-    await h1.startController({ inventory, mdns: false });
-    for (const host of agents) {
-      const token = await json<{ command: string }>(['token', 'create', '--uses', '1']);
-      await host.startAgent({ joinCommand: token.command, mdns: false, args: ['--service-driver', 'process'] });
-    }
-    await waitUntil('both agents healthy', async () => (await json<Array<{ health: string }>>(['status'])).filter((s) => s.health === 'healthy').length === 2, { timeoutMs: 15_000 });
+    await startFailoverFleet(h1, agents, join(h1.dir, 'journal.log'), { healthyWithinMs: 15_000 });
     await json(['services', 'apply']);
     const samples: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {

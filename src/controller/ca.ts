@@ -218,7 +218,8 @@ function sameKey(cert: X509Certificate, keyPem: string): boolean {
   return fromKey.equals(cert.publicKey.export({ type: 'spki', format: 'der' }));
 }
 
-async function readOptional(path: string): Promise<string | undefined> {
+/** A PKI file's text, or undefined when it does not exist; any other failure is E_PKI_INVALID. */
+export async function readOptional(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {

@@ -4,11 +4,11 @@
  * controller's CA for their connection, never this one, so a box holding an agent certificate
  * for any name cannot pass for the controller; Prometheus trusts it for the agents' job only.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { webcrypto } from 'node:crypto';
 import { CisternError } from '../errors.js';
-import { caFingerprint, createCA, signServerCert, type CertificateAuthority } from '../controller/ca.js';
+import { caFingerprint, createCA, readOptional, signServerCert, type CertificateAuthority } from '../controller/ca.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { x509 } from '../util/x509.js';
 import type { CertNames } from './agent-cert-names.js';
@@ -17,15 +17,6 @@ export const AGENTS_CA_FILE = 'agents-ca.pem';
 export const AGENTS_CA_KEY_FILE = 'agents-ca-key.pem';
 /** Agents are re-certified at every connection, and by the controller well before expiry. */
 export const AGENT_CERT_DAYS = 90;
-
-async function readOptional(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new CisternError('E_PKI_INVALID', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
-  }
-}
 
 export async function loadOrCreateAgentsCa(pkiDir: string): Promise<CertificateAuthority> {
   await mkdir(pkiDir, { recursive: true, mode: 0o700 });

@@ -13,9 +13,8 @@ import type { FleetEvent } from '../../src/controller/events.js';
 import type { ServiceView } from '../../src/controller/services/manager.js';
 import { waitUntil } from '../support/fleet.js';
 import type { LabHost } from './host.js';
+import { startFailoverFleet } from './failover-fleet.js';
 import { createLab, type Lab } from './index.js';
-
-const WRITER = new URL('./standins/journal-writer.js', import.meta.url).pathname;
 
 describe('failover of a single-writer service across a partition', () => {
   let lab: Lab;
@@ -35,22 +34,7 @@ describe('failover of a single-writer service across a partition', () => {
     [h1, ...agents] = lab.hosts as [LabHost, ...LabHost[]];
     journal = join(h1.dir, 'sonarr-journal.log');
     writeFileSync(journal, '');
-    const inventory = join(h1.dir, 'inventory.yaml');
-    writeFileSync(inventory, [
-      'servers: {}',
-      'services:',
-      '  sonarr:',
-      '    replicas: 1',
-      `    process: { argv: [${JSON.stringify(process.execPath)}, ${JSON.stringify(WRITER)}, ${JSON.stringify(journal)}, "8989"] }`,
-      '    supervision: { interval_ms: 500, timeout_ms: 400, failure_threshold: 2, initial_delay_ms: 200 }',
-      '',
-    ].join('\n'));
-    await h1.startController({ inventory, mdns: false });
-    for (const host of agents) {
-      const token = await json<{ command: string }>(['token', 'create', '--uses', '1']);
-      await host.startAgent({ joinCommand: token.command, mdns: false, args: ['--service-driver', 'process'] });
-    }
-    await waitUntil('both agents healthy', async () => (await json<Array<{ health: string }>>(['status'])).filter((s) => s.health === 'healthy').length === 2, { timeoutMs: 10_000 });
+    await startFailoverFleet(h1, agents, journal, { healthyWithinMs: 10_000 });
   }, 60_000);
 
   afterAll(async () => {

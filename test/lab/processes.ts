@@ -6,6 +6,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { processState } from '../../src/testing/process-state.js';
+
+export { processState };
 
 export interface Exit { code: number | null; signal: NodeJS.Signals | null }
 
@@ -110,13 +113,3 @@ export class LabProcess {
   }
 }
 
-/** The state letter of /proc/PID/stat: R, S, T (stopped), Z, … or undefined for no such process. */
-export function processState(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name is in parentheses and may hold spaces: the state follows the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-  } catch {
-    return undefined;
-  }
-}

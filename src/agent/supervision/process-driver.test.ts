@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../testing/tmp.js';
-import { processState } from './test-support.js';
+import { processState } from '../../testing/process-state.js';
 import { ProcessDriver } from './process-driver.js';
 
 const drivers: ProcessDriver[] = [];

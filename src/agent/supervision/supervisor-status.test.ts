@@ -6,7 +6,7 @@ import type { Supervision } from '../../supervisor/index.js';
 import { SupervisorMetrics } from './metrics.js';
 import type { ProbeCredential, ProbeTarget } from './probe-runner.js';
 import { redact, runStatusProbe } from './status-probe.js';
-import { FakeDriver } from './test-support.js';
+import { FakeDriver, sleep, until } from './test-support.js';
 import { Supervisor, type SupervisorRecord } from './supervisor.js';
 
 
@@ -16,16 +16,6 @@ const KEY = 'right-key-0123456789';
 const running: Supervisor[] = [];
 afterEach(async () => { await Promise.all(running.splice(0).map((s) => s.close())); });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-async function until<T>(what: string, check: () => T | undefined | false, timeoutMs = 3_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 /** Sonarr as a fake: /ping answers as `ping` says; /api/v3/system/status checks X-Api-Key like the real one. */
 function harness(credential: () => ProbeCredential | undefined) {

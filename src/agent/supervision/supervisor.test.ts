@@ -8,7 +8,7 @@ import type { DriverKind } from './driver.js';
 import { setServicesCommand } from './index.js';
 import { SupervisorMetrics } from './metrics.js';
 import { ProcessDriver } from './process-driver.js';
-import { FakeDriver } from './test-support.js';
+import { FakeDriver, sleep, until } from './test-support.js';
 import { Supervisor, type DesiredService, type SupervisorRecord } from './supervisor.js';
 
 
@@ -58,16 +58,6 @@ function harness(options: { canRun?: (d: ServiceDefinition) => boolean; defaultD
 const jellyfin = (extra: Partial<DesiredService> = {}): DesiredService => ({ definition: catalog('jellyfin'), run: true, supervision: FAST, ...extra });
 const healthy: ProbeAnswer = { kind: 'http', status: 200, body: 'Healthy' };
 
-async function until<T>(what: string, check: () => T | undefined | false, timeoutMs = 3_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('the supervisor', () => {
   it('starts a wanted service, probes it, and reports it healthy, with an event for each change', async () => {

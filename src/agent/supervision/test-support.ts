@@ -1,5 +1,4 @@
 /** Helpers for the supervision tests. */
-import { readFileSync } from 'node:fs';
 import type { DriverKind, DriverStatus, ServiceDriver } from './driver.js';
 
 /** A driver that does what it is told and remembers it; `crash()` makes the service die. */
@@ -14,12 +13,15 @@ export class FakeDriver implements ServiceDriver {
   crash() { this.running = false; }
 }
 
-/** The state letter of /proc/PID/stat (R, S, T, Z, …), or undefined for no such process. */
-export function processState(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-  } catch {
-    return undefined;
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` every 10 ms until it gives a value (not undefined or false), for at most `timeoutMs`. */
+export async function until<T>(what: string, check: () => T | undefined | false, timeoutMs = 3_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
   }
 }
