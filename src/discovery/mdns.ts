@@ -94,6 +94,20 @@ function updateTxtInPlace(bonjour: Bonjour, service: Service, txt: Record<string
   return new Promise((resolve) => announce(() => resolve(true)));
 }
 
+/** Resolves once the service's first announcement went out ('up'), or after `timeoutMs`. */
+function announced(service: Service, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, timeoutMs);
+    timer.unref();
+    function done() {
+      clearTimeout(timer);
+      service.off('up', done);
+      resolve();
+    }
+    service.once('up', done);
+  });
+}
+
 export function createMdns(options: MdnsOptions = {}): Mdns {
   const onError = options.onError ?? (() => {});
   // The first argument goes to multicast-dns as its socket options, whatever the typings say.
@@ -117,6 +131,11 @@ export function createMdns(options: MdnsOptions = {}): Mdns {
       published.add(service);
       return {
         async update(txt) {
+          // An agent registers within a second of starting, often while its record is still
+          // being probed or first announced. Replacing the service then would race the library:
+          // the old announce loop revives itself and keeps re-sending the old TXT beside the new
+          // one (seen as Avahi holding a box's record without its id). Wait for it to be up.
+          if (!service.published) await announced(service, 3_000);
           if (await updateTxtInPlace(bonjour, service, txt)) return;
           await unpublish(service);
           // The name was probed once already: re-announcing it needs no second probe.
